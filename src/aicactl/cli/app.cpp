@@ -1,0 +1,59 @@
+#include "aicactl/cli/app.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
+#include "aicactl/cli/context.hpp"
+#include "aicactl/core/errors.hpp"
+
+namespace aicactl::cli {
+namespace {
+
+void add_global_options(CLI::App& app, GlobalOptions& o) {
+  app.add_option("--config", o.config_path, "Configuration file (default: /data/system/config/aicactl.toml)")
+      ->each([&o](const std::string&) { o.config_given = true; });
+  app.add_flag("--dry-run", o.dry_run, "Print the plan as \"Would ...\" lines and change nothing");
+  app.add_flag("--json", o.json, "Machine-readable output on stdout");
+  app.add_flag("-v,--verbose", o.verbose, "More messages on stderr (repeatable)");
+  app.add_flag("-q,--quiet", o.quiet, "Only errors on stderr");
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  CLI::App app{"aicactl: keeps a shared multi-user GPU server whole (see aicactl(8))", "aicactl"};
+  app.set_version_flag("--version", std::string("aicactl ") + AICACTL_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  GlobalOptions options;
+  add_global_options(app, options);
+
+  Handler handler;
+  Registrar registrar{app, options, [&handler](Handler h) { handler = std::move(h); }};
+  register_setup(registrar);
+  register_cache(registrar);
+  register_doctor(registrar);
+  register_config(registrar);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : static_cast<int>(core::ExitCode::usage);
+  }
+  setup_logging(options);
+  try {
+    return handler ? handler() : static_cast<int>(core::ExitCode::usage);
+  } catch (const core::Error& e) {
+    spdlog::error("{}", e.what());
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return static_cast<int>(core::ExitCode::failure);
+  }
+}
+
+}  // namespace aicactl::cli

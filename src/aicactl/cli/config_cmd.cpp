@@ -1,0 +1,46 @@
+// aicactl config show: the effective configuration.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "aicactl/cli/context.hpp"
+#include "aicactl/core/errors.hpp"
+
+namespace aicactl::cli {
+namespace {
+
+nlohmann::json named(const std::vector<core::NamedPath>& list) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& n : list) {
+    j[n.name] = n.relative;
+  }
+  return j;
+}
+
+int run_show(const GlobalOptions& options) {
+  const core::Config c = load_config(options);
+  if (options.json) {
+    nlohmann::json j{{"layout", {{"data_root", c.data_root}, {"group", c.group}}},
+                     {"caches", named(c.caches)},
+                     {"models", named(c.models)},
+                     {"acl", {{"mode", core::to_string(c.acl_mode)}}},
+                     {"system", {{"lock_dir", c.lock_dir}, {"log_file", c.log_file}}}};
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << "# effective configuration (from '" << options.config_path << "' and built-in defaults)\n"
+              << core::render_config(c);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void register_config(Registrar& r) {
+  auto* config = r.app.add_subcommand("config", "Configuration");
+  config->require_subcommand(1);
+  config->fallthrough();
+  auto* show = config->add_subcommand("show", "Print the effective configuration");
+  show->fallthrough();
+  show->callback([&r] { r.set_handler([&o = r.options] { return run_show(o); }); });
+}
+
+}  // namespace aicactl::cli

@@ -1,0 +1,64 @@
+#include "aicactl/cli/context.hpp"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "aicactl/core/errors.hpp"
+
+namespace aicactl::cli {
+
+core::Config load_config(const GlobalOptions& options) {
+  return core::load_config(options.config_path, options.config_given);
+}
+
+void require_root(const GlobalOptions& options, const std::string& command) {
+  if (::geteuid() != 0 && !options.dry_run) {
+    throw core::Error(core::ExitCode::needs_root, "'" + command + "' must run as root (try: sudo aicactl " + command + ")");
+  }
+}
+
+void setup_logging(const GlobalOptions& options) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  sink->set_pattern("aicactl: %l: %v");
+  auto logger = std::make_shared<spdlog::logger>("aicactl", sink);
+  spdlog::level::level_enum level = spdlog::level::warn;
+  if (options.quiet) {
+    level = spdlog::level::err;
+  } else if (options.verbose >= 2) {
+    level = spdlog::level::debug;
+  } else if (options.verbose == 1) {
+    level = spdlog::level::info;
+  }
+  sink->set_level(level);
+  logger->set_level(spdlog::level::debug);
+  spdlog::set_default_logger(logger);
+}
+
+std::optional<os::ProcessLock> begin_mutation(const GlobalOptions& options, const core::Config& config,
+                                              const std::string& command) {
+  if (options.dry_run) {
+    return std::nullopt;
+  }
+  auto lock = os::ProcessLock::acquire(config.lock_dir, os::LockWait::no);
+  if (!lock && lock.error().code == EWOULDBLOCK) {
+    spdlog::info("Waiting for another aicactl to finish (lock '{}/lock')", config.lock_dir);
+    lock = os::ProcessLock::acquire(config.lock_dir, os::LockWait::yes);
+  }
+  if (!lock) {
+    throw core::Error(lock.error());
+  }
+  try {
+    auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(config.log_file);
+    file->set_pattern("%Y-%m-%dT%H:%M:%S%z aicactl[%P] %l: %v");
+    file->set_level(spdlog::level::info);
+    spdlog::default_logger()->sinks().push_back(file);
+  } catch (const spdlog::spdlog_ex& e) {
+    spdlog::warn("Failed to open log file '{}': {}, ignoring", config.log_file, e.what());
+  }
+  spdlog::info("{} started", command);
+  return std::move(*lock);
+}
+
+}  // namespace aicactl::cli

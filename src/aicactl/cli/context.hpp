@@ -1,0 +1,55 @@
+// What every command shares: the global options and the steps they all take (load the config,
+// require root, take the lock, set up logging).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "aicactl/core/config.hpp"
+#include "aicactl/core/plan.hpp"
+#include "aicactl/os/lock.hpp"
+
+namespace aicactl::cli {
+
+struct GlobalOptions {
+  std::string config_path{aicactl::core::kDefaultConfigPath};
+  bool config_given = false;
+  bool dry_run = false;
+  bool json = false;
+  int verbose = 0;
+  bool quiet = false;
+
+  [[nodiscard]] core::DryRun dry() const { return dry_run ? core::DryRun::yes : core::DryRun::no; }
+};
+
+// A command's handler returns its exit code; errors are thrown as core::Error.
+using Handler = std::function<int()>;
+
+// Registers a command family's subcommands on `app`; `handler` receives the chosen one.
+struct Registrar {
+  CLI::App& app;
+  GlobalOptions& options;
+  std::function<void(Handler)> set_handler;
+};
+
+void register_setup(Registrar& r);
+void register_cache(Registrar& r);
+void register_doctor(Registrar& r);
+void register_config(Registrar& r);
+
+enum class Mutates { yes, no };
+
+// Loads the configuration named by the options.
+[[nodiscard]] core::Config load_config(const GlobalOptions& options);
+// Throws needs-root unless running as root (dry runs may run as anyone).
+void require_root(const GlobalOptions& options, const std::string& command);
+// Takes the one lock of mutating commands and opens the log file; nothing for dry runs.
+[[nodiscard]] std::optional<os::ProcessLock> begin_mutation(const GlobalOptions& options, const core::Config& config,
+                                                            const std::string& command);
+// Sets up stderr logging from -v/-q.
+void setup_logging(const GlobalOptions& options);
+
+}  // namespace aicactl::cli

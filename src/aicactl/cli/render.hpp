@@ -1,0 +1,19 @@
+// Rendering of reports: text for people (stdout for results, stderr for messages) and --json.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "aicactl/core/doctor.hpp"
+#include "aicactl/core/plan.hpp"
+#include "aicactl/core/repair.hpp"
+#include "aicactl/cli/context.hpp"
+
+namespace aicactl::cli {
+
+void render_report(const GlobalOptions& options, const std::string& command, const core::Report& report);
+void render_repairs(const GlobalOptions& options, const std::vector<core::RepairResult>& results,
+                    const std::vector<std::string>& notes);
+void render_doctor(const GlobalOptions& options, const core::DoctorReport& report);
+
+}  // namespace aicactl::cli

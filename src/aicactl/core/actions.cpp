@@ -1,0 +1,198 @@
+#include "aicactl/core/actions.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+
+#include "aicactl/core/shared_acl.hpp"
+#include "aicactl/os/accounts.hpp"
+#include "aicactl/os/atomic_file.hpp"
+#include "aicactl/os/fs.hpp"
+#include "aicactl/os/process.hpp"
+
+namespace aicactl::core {
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+std::string quoted(const std::string& s) { return "'" + s + "'"; }
+
+std::string octal(mode_t mode) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777U));
+  return buf;
+}
+
+const char* verb(Tense t, const char* future, const char* past) { return t == Tense::future ? future : past; }
+
+os::Result<gid_t> gid_of(const std::string& group) {
+  if (group == "root") {
+    return gid_t{0};
+  }
+  auto g = os::find_group(group);
+  if (!g) {
+    return os::fail("find group", group, ENOENT);
+  }
+  return g->gid;
+}
+
+os::Result<void> apply_create_group(const CreateGroup& a) {
+  if (os::find_group(a.name)) {
+    return {};
+  }
+  auto r = os::run_program({"groupadd", a.name});
+  if (!r) {
+    return std::unexpected(r.error());
+  }
+  if (r->exit_code != 0) {
+    return os::fail("create group (groupadd: " + r->err + ")", a.name, 0);
+  }
+  return {};
+}
+
+os::Result<void> apply_create_directory(const CreateDirectory& a) {
+  auto gid = gid_of(a.group);
+  if (!gid) {
+    return std::unexpected(gid.error());
+  }
+  auto parent = os::open_parent(a.path);
+  if (!parent) {
+    return std::unexpected(parent.error());
+  }
+  const char* name = parent->second.c_str();
+  // Created closed, then opened by fd and given its owner and mode: the umask never matters.
+  if (::mkdirat(parent->first.get(), name, 0700) != 0 && errno != EEXIST) {
+    return os::fail("create directory", a.path);
+  }
+  auto fd = os::open_dir_at(parent->first.get(), name, a.path);
+  if (!fd) {
+    return std::unexpected(fd.error());
+  }
+  if (auto r = os::chown_fd(fd->get(), 0, *gid, a.path); !r) {
+    return r;
+  }
+  return os::chmod_fd(fd->get(), a.mode, a.path);
+}
+
+os::Result<void> apply_ownership(const SetOwnership& a) {
+  auto gid = gid_of(a.group);
+  if (!gid) {
+    return std::unexpected(gid.error());
+  }
+  auto fd = os::open_dir(a.path);
+  if (!fd) {
+    return std::unexpected(fd.error());
+  }
+  auto info = os::stat_fd(fd->get());
+  if (!info) {
+    return std::unexpected(info.error());
+  }
+  if (auto r = os::chown_fd(fd->get(), 0, *gid, a.path); !r) {
+    return r;
+  }
+  // chown may clear the setgid bit; put the mode back as it was.
+  return os::chmod_fd(fd->get(), info->perms(), a.path);
+}
+
+os::Result<void> apply_mode(const SetMode& a) {
+  auto fd = os::open_dir(a.path);
+  if (!fd) {
+    return std::unexpected(fd.error());
+  }
+  return os::chmod_fd(fd->get(), a.mode, a.path);
+}
+
+os::Result<void> apply_acl(const SetSharedAcl& a) {
+  auto gid = gid_of(a.group);
+  if (!gid) {
+    return std::unexpected(gid.error());
+  }
+  auto fd = os::open_dir(a.path);
+  if (!fd) {
+    return std::unexpected(fd.error());
+  }
+  auto info = os::stat_fd(fd->get());
+  if (!info) {
+    return std::unexpected(info.error());
+  }
+  auto current = os::get_acl_at(fd->get(), "", a.kind, a.path);
+  if (!current) {
+    return std::unexpected(current.error());
+  }
+  const os::Acl want = a.kind == os::AclKind::access ? want_access_acl(*current, info->mode, *gid)
+                                                     : want_default_acl(*current, info->mode, *gid);
+  if (*current && **current == want) {
+    return {};
+  }
+  return os::set_acl_at(fd->get(), "", a.kind, want, a.path);
+}
+
+}  // namespace
+
+std::string describe(const Action& action, Tense t) {
+  return std::visit(
+      Overloaded{
+          [&](const CreateGroup& a) { return std::string(verb(t, "Would create", "Created")) + " group " + quoted(a.name); },
+          [&](const CreateDirectory& a) {
+            return std::string(verb(t, "Would create", "Created")) + " directory " + quoted(a.path) + " (root:" +
+                   a.group + " " + octal(a.mode) + ")";
+          },
+          [&](const SetOwnership& a) {
+            return std::string(verb(t, "Would change", "Changed")) + " owner of " + quoted(a.path) + " to root:" + a.group;
+          },
+          [&](const SetMode& a) {
+            return std::string(verb(t, "Would change", "Changed")) + " mode of " + quoted(a.path) + " to " + octal(a.mode);
+          },
+          [&](const SetSharedAcl& a) {
+            return std::string(verb(t, "Would set", "Set")) +
+                   (a.kind == os::AclKind::access ? " access ACL group:" : " default ACL group:") + a.group +
+                   ":rwx on " + quoted(a.path);
+          },
+          [&](const WriteFile& a) {
+            return std::string(a.replace ? verb(t, "Would update", "Updated") : verb(t, "Would write", "Wrote")) + " " +
+                   quoted(a.path) + " (" + octal(a.mode) + ")";
+          },
+          [&](const Conflict& a) { return "Cannot manage " + quoted(a.path) + ": " + a.reason; },
+      },
+      action);
+}
+
+std::string kind_of(const Action& action) {
+  return std::visit(Overloaded{
+                        [](const CreateGroup&) { return "create-group"; },
+                        [](const CreateDirectory&) { return "create-directory"; },
+                        [](const SetOwnership&) { return "set-owner"; },
+                        [](const SetMode&) { return "set-mode"; },
+                        [](const SetSharedAcl& a) { return a.kind == os::AclKind::access ? "set-acl" : "set-default-acl"; },
+                        [](const WriteFile&) { return "write-file"; },
+                        [](const Conflict&) { return "conflict"; },
+                    },
+                    action);
+}
+
+std::string target_of(const Action& action) {
+  return std::visit(Overloaded{
+                        [](const CreateGroup& a) { return a.name; },
+                        [](const auto& a) { return a.path; },
+                    },
+                    action);
+}
+
+os::Result<void> apply(const Action& action) {
+  return std::visit(Overloaded{
+                        [](const CreateGroup& a) { return apply_create_group(a); },
+                        [](const CreateDirectory& a) { return apply_create_directory(a); },
+                        [](const SetOwnership& a) { return apply_ownership(a); },
+                        [](const SetMode& a) { return apply_mode(a); },
+                        [](const SetSharedAcl& a) { return apply_acl(a); },
+                        [](const WriteFile& a) { return os::write_file_atomically(a.path, a.content, a.mode, 0, 0); },
+                        [](const Conflict& a) -> os::Result<void> { return os::fail("manage (" + a.reason + ")", a.path, 0); },
+                    },
+                    action);
+}
+
+}  // namespace aicactl::core

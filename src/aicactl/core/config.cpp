@@ -1,0 +1,281 @@
+#include "aicactl/core/config.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+#include <toml.hpp>
+
+#include "aicactl/core/errors.hpp"
+#include "aicactl/os/fs.hpp"
+
+namespace aicactl::core {
+namespace {
+
+constexpr std::size_t kMaxNameLength = 32;
+
+[[noreturn]] void bad(const std::string& origin, const std::string& key, const std::string& why) {
+  throw Error(ExitCode::bad_data, "Invalid configuration in '" + origin + "': '" + key + "' " + why);
+}
+
+bool safe_path_chars(std::string_view p) {
+  return std::all_of(p.begin(), p.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '.' ||
+           c == '_' || c == '-' || c == '+' || c == '@';
+  });
+}
+
+// "" when `p` is a clean relative path (no '.', '..', empty components, absolute start).
+std::string relative_problem(std::string_view p) {
+  if (p.empty()) {
+    return "";
+  }
+  if (p.front() == '/') {
+    return "must be relative to layout.data_root";
+  }
+  if (!safe_path_chars(p)) {
+    return "may only contain letters, digits and . _ - + @ /";
+  }
+  std::stringstream ss{std::string(p)};
+  std::string comp;
+  while (std::getline(ss, comp, '/')) {
+    if (comp.empty() || comp == "." || comp == "..") {
+      return "must not contain empty, '.' or '..' components";
+    }
+  }
+  if (p.back() == '/') {
+    return "must not end with '/'";
+  }
+  return "";
+}
+
+std::string absolute_problem(std::string_view p) {
+  if (p.empty() || p.front() != '/') {
+    return "must be an absolute path";
+  }
+  if (p == "/") {
+    return "must not be '/'";
+  }
+  return relative_problem(p.substr(1));
+}
+
+std::string string_at(const toml::value& v, const std::string& origin, const std::string& key) {
+  if (!v.is_string()) {
+    bad(origin, key, "must be a string");
+  }
+  return v.as_string().str;
+}
+
+const toml::table& table_at(const toml::value& v, const std::string& origin, const std::string& key) {
+  if (!v.is_table()) {
+    bad(origin, key, "must be a table");
+  }
+  return v.as_table();
+}
+
+void check_absolute(const std::string& origin, const std::string& key, const std::string& value) {
+  if (auto why = absolute_problem(value); !why.empty()) {
+    bad(origin, key, why + " (got '" + value + "')");
+  }
+}
+
+void parse_named(const toml::table& table, const std::string& origin, const std::string& section,
+                 std::vector<NamedPath>& into, bool open_names) {
+  for (const auto& [name, value] : table) {
+    const std::string key = section + "." + name;
+    auto it = std::find_if(into.begin(), into.end(), [&](const NamedPath& n) { return n.name == name; });
+    if (it == into.end()) {
+      if (!open_names) {
+        bad(origin, key, "is not a known cache (known: conda, pip, uv, npm, yarn)");
+      }
+      if (!name_problem(name).empty()) {
+        bad(origin, key, "is not a valid name (lower-case letters, digits, '_' and '-')");
+      }
+      into.push_back(NamedPath{name, ""});
+      it = std::prev(into.end());
+    }
+    const std::string rel = string_at(value, origin, key);
+    if (auto why = relative_problem(rel); !why.empty()) {
+      bad(origin, key, why + " (got '" + rel + "')");
+    }
+    it->relative = rel;
+  }
+}
+
+}  // namespace
+
+std::string name_problem(std::string_view name) {
+  if (name.empty()) {
+    return "is empty";
+  }
+  if (name.size() > kMaxNameLength) {
+    return "is longer than 32 characters";
+  }
+  const char first = name.front();
+  if (!((first >= 'a' && first <= 'z') || first == '_')) {
+    return "must start with a lower-case letter or '_'";
+  }
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+                    (c == '$' && i + 1 == name.size());
+    if (!ok) {
+      return "may only contain lower-case letters, digits, '_' and '-'";
+    }
+  }
+  return "";
+}
+
+std::string Config::under_root(std::string_view relative) const { return os::join_path(data_root, relative); }
+
+std::vector<std::string> Config::shared_trees() const {
+  std::vector<std::string> out;
+  for (const auto* list : {&caches, &models}) {
+    for (const auto& n : *list) {
+      if (!n.relative.empty()) {
+        out.push_back(under_root(n.relative));
+      }
+    }
+  }
+  return out;
+}
+
+std::string Config::cache_path(std::string_view name) const {
+  for (const auto& n : caches) {
+    if (n.name == name && !n.relative.empty()) {
+      return under_root(n.relative);
+    }
+  }
+  return "";
+}
+
+std::string Config::model_path(std::string_view name) const {
+  for (const auto& n : models) {
+    if (n.name == name && !n.relative.empty()) {
+      return under_root(n.relative);
+    }
+  }
+  return "";
+}
+
+Config default_config() {
+  Config c;
+  c.caches = {{"conda", "cache/conda/pkgs"}, {"pip", "cache/pip"}, {"uv", "cache/uv"}, {"npm", "cache/npm"},
+              {"yarn", "cache/yarn"}};
+  c.models = {{"huggingface", "models/huggingface"}, {"torch", "models/torch"}};
+  return c;
+}
+
+Config parse_config(std::string_view text, const std::string& origin) {
+  Config c = default_config();
+  toml::value root;
+  try {
+    std::istringstream in{std::string(text)};
+    root = toml::parse(in, origin);
+  } catch (const std::exception& e) {
+    throw Error(ExitCode::bad_data, "Failed to parse configuration '" + origin + "': " + e.what());
+  }
+  const std::set<std::string> sections = {"layout", "caches", "models", "acl", "system"};
+  for (const auto& [section, value] : root.as_table()) {
+    if (sections.count(section) == 0) {
+      bad(origin, section, "is not a known section (known: layout, caches, models, acl, system)");
+    }
+    const auto& table = table_at(value, origin, section);
+    if (section == "caches") {
+      parse_named(table, origin, section, c.caches, false);
+      continue;
+    }
+    if (section == "models") {
+      parse_named(table, origin, section, c.models, true);
+      continue;
+    }
+    for (const auto& [name, v] : table) {
+      const std::string key = section + "." + name;
+      if (section == "layout" && name == "data_root") {
+        c.data_root = string_at(v, origin, key);
+        check_absolute(origin, key, c.data_root);
+      } else if (section == "layout" && name == "group") {
+        c.group = string_at(v, origin, key);
+        if (auto why = name_problem(c.group); !why.empty()) {
+          bad(origin, key, why + " (got '" + c.group + "')");
+        }
+      } else if (section == "acl" && name == "mode") {
+        const auto mode = string_at(v, origin, key);
+        if (mode == "auto") {
+          c.acl_mode = AclMode::automatic;
+        } else if (mode == "on") {
+          c.acl_mode = AclMode::on;
+        } else if (mode == "off") {
+          c.acl_mode = AclMode::off;
+        } else {
+          bad(origin, key, "must be one of auto, on, off (got '" + mode + "')");
+        }
+      } else if (section == "system" && name == "lock_dir") {
+        c.lock_dir = string_at(v, origin, key);
+        check_absolute(origin, key, c.lock_dir);
+      } else if (section == "system" && name == "log_file") {
+        c.log_file = string_at(v, origin, key);
+        check_absolute(origin, key, c.log_file);
+      } else {
+        bad(origin, key, "is not a known key");
+      }
+    }
+  }
+  std::sort(c.models.begin() + 2, c.models.end(), [](const NamedPath& a, const NamedPath& b) { return a.name < b.name; });
+  std::map<std::string, std::string> seen;
+  for (const auto* list : {&c.caches, &c.models}) {
+    for (const auto& n : *list) {
+      if (n.relative.empty()) {
+        continue;
+      }
+      if (auto [it, fresh] = seen.emplace(n.relative, n.name); !fresh) {
+        bad(origin, n.name, "uses the same directory as '" + it->second + "' (" + n.relative + ")");
+      }
+    }
+  }
+  return c;
+}
+
+Config load_config(const std::string& path, bool must_exist) {
+  auto text = os::read_file(path);
+  if (!text) {
+    throw Error(must_exist ? ExitCode::bad_data : ExitCode::failure,
+                os::OsError{text.error().code, "read configuration", path}.message());
+  }
+  if (!text->has_value()) {
+    if (must_exist) {
+      throw Error(ExitCode::bad_data, os::OsError{ENOENT, "read configuration", path}.message());
+    }
+    return default_config();
+  }
+  return parse_config(**text, path);
+}
+
+std::string_view to_string(AclMode mode) {
+  switch (mode) {
+    case AclMode::on: return "on";
+    case AclMode::off: return "off";
+    case AclMode::automatic: break;
+  }
+  return "auto";
+}
+
+std::string render_config(const Config& c) {
+  std::ostringstream out;
+  out << "[layout]\n"
+      << "data_root = \"" << c.data_root << "\"\n"
+      << "group = \"" << c.group << "\"\n\n[caches]\n";
+  for (const auto& n : c.caches) {
+    out << n.name << " = \"" << n.relative << "\"\n";
+  }
+  out << "\n[models]\n";
+  for (const auto& n : c.models) {
+    out << n.name << " = \"" << n.relative << "\"\n";
+  }
+  out << "\n[acl]\nmode = \"" << to_string(c.acl_mode) << "\"\n\n[system]\n"
+      << "lock_dir = \"" << c.lock_dir << "\"\n"
+      << "log_file = \"" << c.log_file << "\"\n";
+  return out.str();
+}
+
+}  // namespace aicactl::core

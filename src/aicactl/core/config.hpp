@@ -1,0 +1,55 @@
+// The configuration: /data/system/config/aicactl.toml (on the persistent disk, because /etc may
+// not survive a re-image). Built-in defaults apply when it is absent; unknown keys and bad values
+// are rejected with the key named (Error with ExitCode::bad_data).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace aicactl::core {
+
+inline constexpr std::string_view kDefaultConfigPath = "/data/system/config/aicactl.toml";
+
+enum class AclMode { automatic, on, off };
+
+struct NamedPath {
+  std::string name;
+  std::string relative;  // below data_root; "" means disabled
+};
+
+struct Config {
+  std::string data_root = "/data";
+  std::string group = "gpu-users";
+  std::vector<NamedPath> caches;  // conda pip uv npm yarn, in this order
+  std::vector<NamedPath> models;  // huggingface torch, then any configured, sorted
+  AclMode acl_mode = AclMode::automatic;
+  std::string lock_dir = "/run/aicactl";
+  std::string log_file = "/var/log/aicactl.log";
+
+  [[nodiscard]] std::string under_root(std::string_view relative) const;
+  // Absolute paths of every enabled cache and model directory (the shared trees).
+  [[nodiscard]] std::vector<std::string> shared_trees() const;
+  [[nodiscard]] std::string cache_path(std::string_view name) const;  // "" when disabled/unknown
+  [[nodiscard]] std::string model_path(std::string_view name) const;
+};
+
+[[nodiscard]] Config default_config();
+
+// Parses TOML text; `origin` names the file in messages.
+[[nodiscard]] Config parse_config(std::string_view text, const std::string& origin);
+
+// Loads `path`. A missing file gives the defaults unless `must_exist` (an explicit --config).
+[[nodiscard]] Config load_config(const std::string& path, bool must_exist);
+
+// The effective configuration as TOML that parse_config accepts.
+[[nodiscard]] std::string render_config(const Config& config);
+
+[[nodiscard]] std::string_view to_string(AclMode mode);
+
+// shadow-utils rules for user and group names: [a-z_][a-z0-9_-]*[$]?, at most 32 chars, not all
+// digits. Returns the problem, or "" when valid.
+[[nodiscard]] std::string name_problem(std::string_view name);
+
+}  // namespace aicactl::core

@@ -1,0 +1,52 @@
+#include "aicactl/core/doctor.hpp"
+
+#include <algorithm>
+
+#include "aicactl/os/fs.hpp"
+
+namespace aicactl::core {
+namespace {
+
+Check lock_dir_check(const Config& config) {
+  Check check{"lock directory '" + config.lock_dir + "' is root-only", true, ""};
+  auto info = os::lstat_path(config.lock_dir);
+  if (!info) {
+    return Check{check.name, false, info.error().message()};
+  }
+  if (!*info) {
+    check.detail = "not created yet (made by the first mutating command)";
+    return check;
+  }
+  const auto& st = **info;
+  if (!st.is_dir() || st.uid != 0 || (st.perms() & 077U) != 0U) {
+    check.ok = false;
+    check.detail = "must be a directory owned by root with mode 0700";
+  }
+  return check;
+}
+
+}  // namespace
+
+bool DoctorReport::ok() const {
+  return std::all_of(checks.begin(), checks.end(), [](const Check& c) { return c.ok; });
+}
+
+DoctorReport run_doctor(const Config& config, const ServerSpec& spec, const ServerState& state) {
+  DoctorReport report;
+  const Plan plan = plan_setup(spec, state);
+  report.notes = plan.notes;
+  for (const auto& item : plan.items) {
+    Check check{item.check, item.ok(), ""};
+    for (const auto& action : item.actions) {
+      if (!check.detail.empty()) {
+        check.detail += "; ";
+      }
+      check.detail += describe(action, Tense::future);
+    }
+    report.checks.push_back(std::move(check));
+  }
+  report.checks.push_back(lock_dir_check(config));
+  return report;
+}
+
+}  // namespace aicactl::core

@@ -1,0 +1,200 @@
+#include "aicactl/core/plan.hpp"
+
+#include <sys/stat.h>
+
+#include "aicactl/core/shared_acl.hpp"
+#include "aicactl/os/accounts.hpp"
+
+namespace aicactl::core {
+namespace {
+
+PathState inspect_path(const std::string& path, bool want_acl, bool want_content) {
+  PathState st;
+  auto info = os::lstat_path(path);
+  if (!info) {
+    st.error = info.error().message();
+    return st;
+  }
+  st.info = *info;
+  if (!st.info) {
+    return st;
+  }
+  if (want_acl && st.info->is_dir()) {
+    auto fd = os::open_dir(path);
+    if (!fd) {
+      st.error = fd.error().message();
+      return st;
+    }
+    if (auto a = os::get_acl_at(fd->get(), "", os::AclKind::access, path)) {
+      st.access = *a;
+    }
+    if (auto d = os::get_acl_at(fd->get(), "", os::AclKind::default_, path)) {
+      st.default_acl = *d;
+    }
+  }
+  if (want_content && st.info->is_regular()) {
+    auto text = os::read_file(path);
+    if (!text) {
+      st.error = text.error().message();
+    } else if (text->has_value()) {
+      st.content = std::move(**text);
+    }
+  }
+  return st;
+}
+
+void plan_dir(const DirSpec& dir, const ServerState& state, bool use_acl, std::vector<Action>& out) {
+  const PathState& st = state.paths.at(dir.path);
+  if (!st.error.empty()) {
+    out.emplace_back(Conflict{dir.path, st.error});
+    return;
+  }
+  if (!st.info) {
+    out.emplace_back(CreateDirectory{dir.path, dir.group, dir.mode});
+    if (dir.shared && use_acl) {
+      out.emplace_back(SetSharedAcl{dir.path, dir.group, os::AclKind::access});
+      out.emplace_back(SetSharedAcl{dir.path, dir.group, os::AclKind::default_});
+    }
+    return;
+  }
+  if (!st.info->is_dir()) {
+    out.emplace_back(Conflict{dir.path, st.info->is_symlink() ? "is a symlink, not a directory" : "is not a directory"});
+    return;
+  }
+  if (dir.policy == ModePolicy::create_only) {
+    return;
+  }
+  const std::optional<gid_t> want_gid = dir.group == "root" ? std::optional<gid_t>{0} : state.group_gid;
+  if (st.info->uid != 0 || (dir.policy == ModePolicy::exact && (!want_gid || st.info->gid != *want_gid))) {
+    out.emplace_back(SetOwnership{dir.path, dir.policy == ModePolicy::exact ? dir.group : "root"});
+  }
+  const mode_t want_mode = dir.policy == ModePolicy::exact ? dir.mode : (st.info->perms() & ~mode_t{022});
+  if (st.info->perms() != want_mode) {
+    out.emplace_back(SetMode{dir.path, want_mode});
+  }
+  if (dir.shared && use_acl) {
+    const gid_t gid = want_gid.value_or(0);
+    const mode_t mode = (st.info->mode & ~mode_t{07777}) | want_mode;
+    if (!want_gid || !st.access || want_access_acl(st.access, mode, gid) != *st.access) {
+      out.emplace_back(SetSharedAcl{dir.path, dir.group, os::AclKind::access});
+    }
+    if (!want_gid || !st.default_acl || want_default_acl(st.default_acl, mode, gid) != *st.default_acl) {
+      out.emplace_back(SetSharedAcl{dir.path, dir.group, os::AclKind::default_});
+    }
+  }
+}
+
+void plan_file(const FileSpec& file, const ServerState& state, std::vector<Action>& out) {
+  const PathState& st = state.paths.at(file.path);
+  if (!st.error.empty()) {
+    out.emplace_back(Conflict{file.path, st.error});
+    return;
+  }
+  if (st.info && !st.info->is_regular()) {
+    out.emplace_back(Conflict{file.path, st.info->is_symlink() ? "is a symlink, not a file" : "is not a regular file"});
+    return;
+  }
+  std::string want = desired_content(file, st.content.value_or(""));
+  const bool same = st.info && st.content == want && st.info->perms() == file.mode && st.info->uid == 0 &&
+                    st.info->gid == 0;
+  if (!same) {
+    out.emplace_back(WriteFile{file.path, std::move(want), file.mode, st.info.has_value()});
+  }
+}
+
+}  // namespace
+
+ServerState inspect(const ServerSpec& spec) {
+  ServerState state;
+  if (auto g = os::find_group(spec.group)) {
+    state.group_gid = g->gid;
+  }
+  state.acl_supported = spec.acl_mode == AclMode::on || (spec.acl_mode == AclMode::automatic && acl_supported_at(spec.data_root));
+  for (const auto& d : spec.dirs) {
+    state.paths[d.path] = inspect_path(d.path, d.shared, false);
+  }
+  for (const auto& f : spec.files) {
+    state.paths[f.path] = inspect_path(f.path, false, true);
+  }
+  return state;
+}
+
+std::size_t Plan::action_count() const {
+  std::size_t n = 0;
+  for (const auto& item : items) {
+    n += item.actions.size();
+  }
+  return n;
+}
+
+Plan plan_setup(const ServerSpec& spec, const ServerState& state) {
+  Plan plan;
+  const bool use_acl = spec.acl_mode != AclMode::off && state.acl_supported;
+  if (!use_acl) {
+    plan.notes.push_back(spec.acl_mode == AclMode::off
+                             ? "ACLs are off in the configuration: sharing relies on setgid + group-writable modes"
+                             : "'" + spec.data_root +
+                                   "' does not support POSIX ACLs: falling back to setgid + group-writable modes "
+                                   "(run 'aicactl cache repair' from cron)");
+  }
+  PlanItem group{"group '" + spec.group + "'", {}};
+  if (!state.group_gid) {
+    group.actions.emplace_back(CreateGroup{spec.group});
+  }
+  plan.items.push_back(std::move(group));
+  for (const auto& d : spec.dirs) {
+    PlanItem item{"directory '" + d.path + "'", {}};
+    plan_dir(d, state, use_acl, item.actions);
+    plan.items.push_back(std::move(item));
+  }
+  for (const auto& f : spec.files) {
+    PlanItem item{"file '" + f.path + "'", {}};
+    plan_file(f, state, item.actions);
+    plan.items.push_back(std::move(item));
+  }
+  return plan;
+}
+
+Report apply_plan(const Plan& plan, DryRun dry_run) {
+  Report report;
+  report.notes = plan.notes;
+  for (const auto& item : plan.items) {
+    if (item.ok()) {
+      ++report.ok;
+      continue;
+    }
+    bool item_failed = false;
+    for (const auto& action : item.actions) {
+      ActionReport r{kind_of(action), target_of(action), "", Status::planned, ""};
+      if (dry_run == DryRun::yes) {
+        r.description = describe(action, Tense::future);
+      } else if (item_failed) {
+        continue;
+      } else if (auto applied = apply(action); applied) {
+        r.description = describe(action, Tense::past);
+        r.status = Status::changed;
+        ++report.changed;
+      } else {
+        r.description = describe(action, Tense::future);
+        r.status = Status::failed;
+        r.error = applied.error().message();
+        ++report.failed;
+        item_failed = true;
+      }
+      report.actions.push_back(std::move(r));
+    }
+  }
+  return report;
+}
+
+const char* to_string(Status status) {
+  switch (status) {
+    case Status::changed: return "changed";
+    case Status::failed: return "failed";
+    case Status::planned: return "planned";
+    case Status::ok: break;
+  }
+  return "ok";
+}
+
+}  // namespace aicactl::core

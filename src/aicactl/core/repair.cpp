@@ -1,0 +1,195 @@
+#include "aicactl/core/repair.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+
+#include "aicactl/core/shared_acl.hpp"
+#include "aicactl/os/accounts.hpp"
+#include "aicactl/os/walk.hpp"
+
+namespace aicactl::core {
+namespace {
+
+// Membership answers are cached: a cache may hold millions of files of a few dozen owners.
+class Membership {
+ public:
+  explicit Membership(gid_t gid) : gid_(gid) {}
+  bool is_member(uid_t uid) {
+    if (uid == 0) {
+      return false;
+    }
+    std::lock_guard lock(mutex_);
+    auto it = cache_.find(uid);
+    if (it != cache_.end()) {
+      return it->second;
+    }
+    bool member = false;
+    if (auto user = os::find_user(uid)) {
+      const auto groups = os::groups_of(*user);
+      member = std::find(groups.begin(), groups.end(), gid_) != groups.end();
+    }
+    cache_.emplace(uid, member);
+    return member;
+  }
+
+ private:
+  gid_t gid_;
+  std::mutex mutex_;
+  std::map<uid_t, bool> cache_;
+};
+
+class Repairer {
+ public:
+  Repairer(const RepairPolicy& policy, DryRun dry_run) : policy_(policy), dry_run_(dry_run), members_(policy.gid) {}
+
+  void visit(const os::WalkEntry& e) {
+    ++entries_;
+    const os::FileInfo& info = *e.info;
+    if (info.is_dir()) {
+      repair_dir(e, info);
+    } else if (info.is_regular()) {
+      repair_file(e, info);
+    }
+    // Symlinks, fifos, sockets and devices are left exactly as they are.
+  }
+
+  void fill(RepairResult& out) {
+    out.entries = entries_.load();
+    out.changed = changed_.load();
+    std::lock_guard lock(mutex_);
+    out.skipped = std::move(skipped_);
+    out.errors.insert(out.errors.end(), errors_.begin(), errors_.end());
+  }
+
+ private:
+  bool ok(const os::Result<void>& r) {
+    if (r) {
+      return true;
+    }
+    std::lock_guard lock(mutex_);
+    errors_.push_back(r.error().message());
+    return false;
+  }
+
+  void repair_dir(const os::WalkEntry& e, const os::FileInfo& info) {
+    const int fd = e.fd;
+    bool changed = false;
+    const std::string path = e.path();
+    mode_t mode = info.perms();
+    if (info.gid != policy_.gid) {
+      changed = true;
+      if (dry_run_ == DryRun::no && !ok(os::chown_fd(fd, static_cast<uid_t>(-1), policy_.gid, path))) {
+        return;
+      }
+    }
+    const mode_t want = (mode | S_ISGID | S_IRWXG) & ~mode_t{S_ISUID};
+    if (want != mode || changed) {
+      changed = changed || want != mode;
+      if (dry_run_ == DryRun::no && !ok(os::chmod_fd(fd, want, path))) {
+        return;
+      }
+      mode = want;
+    }
+    if (policy_.use_acl) {
+      const mode_t full = S_IFDIR | mode;
+      changed = set_acl(fd, "", os::AclKind::access, full, path) || changed;
+      changed = set_acl(fd, "", os::AclKind::default_, full, path) || changed;
+    }
+    count(changed);
+  }
+
+  void repair_file(const os::WalkEntry& e, const os::FileInfo& info) {
+    if (info.nlink > 1 && !members_.is_member(info.uid)) {
+      std::lock_guard lock(mutex_);
+      skipped_.push_back(e.path());
+      return;
+    }
+    bool changed = false;
+    mode_t mode = info.perms();
+    if (info.gid != policy_.gid) {
+      changed = true;
+      if (dry_run_ == DryRun::no && !ok(os::chown_at(e.dirfd, e.name, static_cast<uid_t>(-1), policy_.gid, e.path()))) {
+        return;
+      }
+      mode &= ~mode_t{S_ISUID | S_ISGID};  // chown clears them on files; never put them back
+    }
+    const mode_t group_bits = static_cast<mode_t>(shared_perm(info.mode)) << 3U;
+    const mode_t want = (mode | group_bits) & ~mode_t{S_ISUID | S_ISGID};
+    if (!policy_.use_acl && want != info.perms()) {
+      changed = true;
+      if (dry_run_ == DryRun::no && !ok(os::chmod_at(e.dirfd, e.name, want, e.path()))) {
+        return;
+      }
+    }
+    if (policy_.use_acl) {
+      if ((mode & (S_ISUID | S_ISGID)) != 0U) {
+        changed = true;
+        if (dry_run_ == DryRun::no && !ok(os::chmod_at(e.dirfd, e.name, mode & ~mode_t{S_ISUID | S_ISGID}, e.path()))) {
+          return;
+        }
+      }
+      changed = set_acl(e.dirfd, e.name, os::AclKind::access, S_IFREG | mode, e.path()) || changed;
+    }
+    count(changed);
+  }
+
+  // Returns whether the ACL differed (and was set unless dry-run).
+  bool set_acl(int dirfd, const char* name, os::AclKind kind, mode_t mode, const std::string& path) {
+    auto current = os::get_acl_at(dirfd, name, kind, path);
+    if (!current) {
+      ok(std::unexpected(current.error()));
+      return false;
+    }
+    const os::Acl want = kind == os::AclKind::access ? want_access_acl(*current, mode, policy_.gid)
+                                                     : want_default_acl(*current, mode, policy_.gid);
+    if (*current && **current == want) {
+      return false;
+    }
+    if (dry_run_ == DryRun::no) {
+      ok(os::set_acl_at(dirfd, name, kind, want, path));
+    }
+    return true;
+  }
+
+  void count(bool changed) {
+    if (changed) {
+      ++changed_;
+    }
+  }
+
+  const RepairPolicy& policy_;
+  DryRun dry_run_;
+  Membership members_;
+  std::atomic<std::uint64_t> entries_{0};
+  std::atomic<std::uint64_t> changed_{0};
+  std::mutex mutex_;
+  std::vector<std::string> skipped_;
+  std::vector<std::string> errors_;
+};
+
+}  // namespace
+
+RepairResult repair_tree(const std::string& root, const RepairPolicy& policy, DryRun dry_run) {
+  RepairResult result;
+  result.root = root;
+  Repairer repairer(policy, dry_run);
+  auto summary = os::walk_tree(root, os::WalkOptions{policy.threads},
+                               [&](const os::WalkEntry& e) { repairer.visit(e); });
+  if (!summary) {
+    result.errors.push_back(summary.error().message());
+    return result;
+  }
+  repairer.fill(result);
+  result.mounts_skipped = summary->mounts_skipped;
+  for (const auto& err : summary->errors) {
+    result.errors.push_back(err.message());
+  }
+  std::sort(result.skipped.begin(), result.skipped.end());
+  return result;
+}
+
+}  // namespace aicactl::core

@@ -1,0 +1,151 @@
+#include "aicactl/core/spec.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "aicactl/core/errors.hpp"
+#include "aicactl/os/fs.hpp"
+#include "aicactl/os/process.hpp"
+
+namespace aicactl::core {
+namespace {
+
+constexpr mode_t kPlainDir = 0755;
+constexpr mode_t kSharedDir = 02775;
+constexpr mode_t kDropDir = 03775;  // setgid + sticky: members share, only owners delete
+constexpr mode_t kPlainFile = 0644;
+constexpr mode_t kBinary = 0755;
+
+const char* const kHeader = "# Managed by aicactl (aicactl setup); local edits are overwritten.\n";
+
+std::string parent_of(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+void add_dir(std::vector<DirSpec>& dirs, DirSpec dir) {
+  auto it = std::find_if(dirs.begin(), dirs.end(), [&](const DirSpec& d) { return d.path == dir.path; });
+  if (it == dirs.end()) {
+    dirs.push_back(std::move(dir));
+  }
+}
+
+// Adds root-owned 0755 parents between data_root and `path` (exclusive) for a shared tree.
+void add_parents(std::vector<DirSpec>& dirs, const std::string& data_root, const std::string& path) {
+  std::vector<std::string> chain;
+  for (std::string p = parent_of(path); p.size() > data_root.size(); p = parent_of(p)) {
+    chain.push_back(p);
+  }
+  std::reverse(chain.begin(), chain.end());
+  for (const auto& p : chain) {
+    add_dir(dirs, DirSpec{p, "root", kPlainDir, ModePolicy::exact, false});
+  }
+}
+
+std::string sh_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+HostFacts read_host_facts() {
+  HostFacts facts;
+  if (auto npm = os::find_program("npm"); !npm.empty()) {
+    auto r = os::run_program({npm, "config", "get", "globalconfig"});
+    if (r && r->exit_code == 0) {
+      std::string p = r->out;
+      while (!p.empty() && (p.back() == '\n' || p.back() == '\r' || p.back() == ' ')) {
+        p.pop_back();
+      }
+      if (!p.empty() && p.front() == '/' && p.find('\n') == std::string::npos) {
+        facts.npm_globalconfig = p;
+      }
+    }
+  }
+  auto exe = os::read_self_exe();
+  if (!exe) {
+    throw Error(exe.error());
+  }
+  facts.self_binary = std::move(*exe);
+  return facts;
+}
+
+std::string render_profile_script(const Config& c) {
+  std::string s = kHeader;
+  s += "# Shared caches for every login user (see aicactl(8)).\n";
+  const std::pair<const char*, std::string> vars[] = {
+      {"HF_HOME", c.model_path("huggingface")},   {"TORCH_HOME", c.model_path("torch")},
+      {"PIP_CACHE_DIR", c.cache_path("pip")},     {"UV_CACHE_DIR", c.cache_path("uv")},
+      {"CONDA_PKGS_DIRS", c.cache_path("conda")}, {"NPM_CONFIG_CACHE", c.cache_path("npm")},
+      {"YARN_CACHE_FOLDER", c.cache_path("yarn")},
+  };
+  for (const auto& [name, value] : vars) {
+    if (!value.empty()) {
+      s += std::string("export ") + name + "=" + sh_quote(value) + "\n";
+    }
+  }
+  s += "# Per-user state never goes into the shared trees: tokens and compiled kernels stay in $HOME.\n"
+       "if [ -n \"${HOME:-}\" ]; then\n"
+       "  export HF_TOKEN_PATH=\"$HOME/.cache/huggingface/token\"\n"
+       "  export TRITON_CACHE_DIR=\"$HOME/.triton/cache\"\n"
+       "  export TORCH_EXTENSIONS_DIR=\"$HOME/.cache/torch_extensions\"\n"
+       "fi\n";
+  return s;
+}
+
+std::string desired_content(const FileSpec& file, std::string_view current) {
+  return merge_setting(current, file.setting,
+                       "# Created by aicactl: it manages the cache setting here; other settings are kept.\n");
+}
+
+ServerSpec build_spec(const Config& c, const HostFacts& facts) {
+  ServerSpec spec;
+  spec.group = c.group;
+  spec.data_root = c.data_root;
+  spec.acl_mode = c.acl_mode;
+  auto& dirs = spec.dirs;
+  dirs.push_back(DirSpec{c.data_root, "root", kPlainDir, ModePolicy::strip_write, false});
+  for (const char* sub : {"users", "cache", "models", "apps", "system", "system/bin", "system/config", "system/log"}) {
+    add_dir(dirs, DirSpec{c.under_root(sub), "root", kPlainDir, ModePolicy::exact, false});
+  }
+  for (const char* sub : {"dataset", "code"}) {
+    add_dir(dirs, DirSpec{c.under_root(sub), c.group, kDropDir, ModePolicy::exact, true});
+  }
+  for (const auto& tree : c.shared_trees()) {
+    add_parents(dirs, c.data_root, tree);
+    add_dir(dirs, DirSpec{tree, c.group, kSharedDir, ModePolicy::exact, true});
+  }
+
+  auto add_file = [&](const std::string& path, Setting setting) {
+    add_dir(dirs, DirSpec{parent_of(path), "root", kPlainDir, ModePolicy::create_only, false});
+    spec.files.push_back(FileSpec{path, std::move(setting), kPlainFile});
+  };
+  add_file("/etc/profile.d/aicactl.sh", Setting{FileFormat::whole, "", {}, render_profile_script(c)});
+  if (auto pip = c.cache_path("pip"); !pip.empty()) {
+    add_file("/etc/pip.conf", Setting{FileFormat::ini, "global", {"cache-dir", "cache_dir"}, pip});
+  }
+  if (auto conda = c.cache_path("conda"); !conda.empty()) {
+    add_file("/etc/conda/.condarc", Setting{FileFormat::yaml_list, "", {"pkgs_dirs"}, conda});
+  }
+  if (auto uv = c.cache_path("uv"); !uv.empty()) {
+    add_file("/etc/uv/uv.toml", Setting{FileFormat::toml_top, "", {"cache-dir"}, uv});
+  }
+  if (auto npm = c.cache_path("npm"); !npm.empty() && !facts.npm_globalconfig.empty()) {
+    add_file(facts.npm_globalconfig, Setting{FileFormat::keyvalue, "", {"cache"}, npm});
+  }
+  if (!facts.self_binary.empty()) {
+    spec.files.push_back(
+        FileSpec{c.under_root(kInstalledBinary), Setting{FileFormat::whole, "", {}, facts.self_binary}, kBinary});
+  }
+  // Parents of /etc files may sit below other missing dirs (/usr/etc); keep parents first.
+  std::stable_sort(dirs.begin(), dirs.end(), [](const DirSpec& a, const DirSpec& b) {
+    return std::count(a.path.begin(), a.path.end(), '/') < std::count(b.path.begin(), b.path.end(), '/');
+  });
+  return spec;
+}
+
+}  // namespace aicactl::core

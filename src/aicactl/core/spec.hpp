@@ -1,0 +1,63 @@
+// What a server set up by aicactl looks like: directories, the sharing group, the files under
+// /etc and /data/system. Built from the configuration plus a few read-only facts (where this
+// npm reads its global config, the running binary).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "aicactl/core/config.hpp"
+#include "aicactl/core/merge.hpp"
+
+namespace aicactl::core {
+
+enum class ModePolicy {
+  exact,        // owner, group and mode are enforced
+  strip_write,  // owner root and no group/other write; other bits are the admin's
+  create_only,  // created with this mode when missing, otherwise left alone (system dirs)
+};
+
+struct DirSpec {
+  std::string path;
+  std::string group;  // "root" or the sharing group
+  mode_t mode = 0755;
+  ModePolicy policy = ModePolicy::exact;
+  bool shared = false;  // gets the group:<group>:rwx access and default ACL
+};
+
+struct FileSpec {
+  std::string path;
+  Setting setting;     // the whole content, or one setting merged into the admin's file
+  mode_t mode = 0644;  // root:root
+};
+
+// The content `file` should have, given its current content ("" when absent).
+[[nodiscard]] std::string desired_content(const FileSpec& file, std::string_view current);
+
+struct ServerSpec {
+  std::string group;
+  std::string data_root;
+  AclMode acl_mode = AclMode::automatic;
+  std::vector<DirSpec> dirs;    // parents before children
+  std::vector<FileSpec> files;  // their parents are in dirs
+};
+
+// Facts read from the running system that the spec depends on.
+struct HostFacts {
+  std::string npm_globalconfig;  // "" when npm is not installed
+  std::string self_binary;       // content of the running executable
+};
+
+// Asks npm where it reads its global config and reads /proc/self/exe.
+[[nodiscard]] HostFacts read_host_facts();
+
+[[nodiscard]] ServerSpec build_spec(const Config& config, const HostFacts& facts);
+
+// The profile script (also used by tests).
+[[nodiscard]] std::string render_profile_script(const Config& config);
+
+inline constexpr const char* kInstalledBinary = "system/bin/aicactl";
+
+}  // namespace aicactl::core

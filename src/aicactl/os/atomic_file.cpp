@@ -1,0 +1,99 @@
+#include "aicactl/os/atomic_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "aicactl/os/fs.hpp"
+
+namespace aicactl::os {
+
+Result<AtomicFile> AtomicFile::create(std::string_view path, mode_t mode, uid_t uid, gid_t gid) {
+  auto parent = open_parent(path);
+  if (!parent) {
+    return std::unexpected(parent.error());
+  }
+  AtomicFile file;
+  file.path_ = std::string(path);
+  file.dir_ = std::move(parent->first);
+  file.mode_ = mode;
+  file.uid_ = uid;
+  file.gid_ = gid;
+  std::random_device rd;
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    file.temp_name_ = "." + parent->second + ".aicactl-" + std::to_string(rd());
+    file.fd_.reset(::openat(file.dir_.get(), file.temp_name_.c_str(),
+                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (file.fd_ || errno != EEXIST) {
+      break;
+    }
+  }
+  if (!file.fd_) {
+    return fail("create temporary file for", file.path_);
+  }
+  return file;
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ && !committed_) {
+    ::unlinkat(dir_.get(), temp_name_.c_str(), 0);
+  }
+}
+
+Result<void> AtomicFile::write(std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd_.get(), data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return fail("write", temp_path());
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+std::string AtomicFile::temp_path() const {
+  auto slash = path_.find_last_of('/');
+  return path_.substr(0, slash + 1) + temp_name_;
+}
+
+Result<void> AtomicFile::commit() {
+  // Owner before mode: chown clears setuid/setgid bits.
+  if (::fchown(fd_.get(), uid_, gid_) != 0) {
+    return fail("change owner of", temp_path());
+  }
+  if (::fchmod(fd_.get(), mode_) != 0) {
+    return fail("change mode of", temp_path());
+  }
+  if (::fsync(fd_.get()) != 0) {
+    return fail("sync", temp_path());
+  }
+  auto slash = path_.find_last_of('/');
+  const std::string name = path_.substr(slash + 1);
+  if (::renameat(dir_.get(), temp_name_.c_str(), dir_.get(), name.c_str()) != 0) {
+    return fail("rename into place", path_);
+  }
+  committed_ = true;
+  if (::fsync(dir_.get()) != 0) {
+    return fail("sync directory of", path_);
+  }
+  return {};
+}
+
+Result<void> write_file_atomically(std::string_view path, std::string_view content, mode_t mode, uid_t uid,
+                                   gid_t gid) {
+  auto file = AtomicFile::create(path, mode, uid, gid);
+  if (!file) {
+    return std::unexpected(file.error());
+  }
+  if (auto w = file->write(content); !w) {
+    return w;
+  }
+  return file->commit();
+}
+
+}  // namespace aicactl::os

@@ -1,0 +1,24 @@
+// Runs a program by argv (never through a shell), optionally capturing its output.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "aicactl/os/error.hpp"
+
+namespace aicactl::os {
+
+struct ProcessResult {
+  int exit_code = -1;  // 128+N when killed by signal N
+  std::string out;     // stdout (when captured)
+  std::string err;     // stderr (when captured)
+};
+
+// Looks argv[0] up in PATH when it has no '/', as execvp does. Fails when the program cannot
+// be started; a non-zero exit is a result, not an error.
+[[nodiscard]] Result<ProcessResult> run_program(const std::vector<std::string>& argv);
+
+// Finds a program in $PATH (or the usual sbin/bin dirs when PATH is unset); "" when absent.
+[[nodiscard]] std::string find_program(const std::string& name);
+
+}  // namespace aicactl::os

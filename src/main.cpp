@@ -1,0 +1,3 @@
+#include "aicactl/cli/app.hpp"
+
+int main(int argc, char** argv) { return aicactl::cli::run(argc, argv); }
