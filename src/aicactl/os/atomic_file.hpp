@@ -18,7 +18,7 @@ class AtomicFile {
   // Opens the parent of `path` without following symlinks and creates the temp file there.
   static Result<AtomicFile> create(std::string_view path, mode_t mode, uid_t uid, gid_t gid);
   AtomicFile(AtomicFile&&) noexcept = default;
-  AtomicFile& operator=(AtomicFile&&) noexcept = default;
+  AtomicFile& operator=(AtomicFile&& other) noexcept;
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
   ~AtomicFile();
@@ -30,6 +30,7 @@ class AtomicFile {
 
  private:
   AtomicFile() = default;
+  void discard();  // removes the temp file unless committed
   std::string path_;
   std::string temp_name_;
   UniqueFd dir_;

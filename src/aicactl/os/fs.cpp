@@ -40,8 +40,20 @@ std::string proc_path(int dirfd, const char* name) {
   return p;
 }
 
+bool is_self(const char* name) { return name == nullptr || *name == '\0'; }
+
 unsigned at_flags_for(const char* name) {
   return (name == nullptr || *name == '\0') ? AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW : AT_SYMLINK_NOFOLLOW;
+}
+
+// O_NOFOLLOW|O_DIRECTORY on a symlink answers ENOTDIR; report it as ELOOP, as the man page
+// of open(2) promises for O_NOFOLLOW, so callers can tell "symlink" from "a file".
+int symlink_errno(int dirfd, const char* name, int err) {
+  struct stat st {};
+  if (err == ENOTDIR && ::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+    return ELOOP;
+  }
+  return err;
 }
 
 FileInfo from_statx(const struct statx& sx) {
@@ -102,7 +114,7 @@ Result<UniqueFd> open_dir(std::string_view path) {
     }
     UniqueFd child(::openat(fd.get(), comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!child) {
-      return fail("open directory", std::string(path));
+      return fail("open directory", std::string(path), symlink_errno(fd.get(), comp.c_str(), errno));
     }
     fd = std::move(child);
   }
@@ -131,7 +143,7 @@ Result<std::pair<UniqueFd, std::string>> open_parent(std::string_view path) {
 Result<UniqueFd> open_dir_at(int dirfd, const char* name, std::string_view shown_path) {
   UniqueFd fd(::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) {
-    return fail("open directory", std::string(shown_path));
+    return fail("open directory", std::string(shown_path), symlink_errno(dirfd, name, errno));
   }
   return fd;
 }
@@ -178,6 +190,9 @@ Result<void> chmod_at(int dirfd, const char* name, mode_t mode, std::string_view
     }
     g_fchmodat2_missing.store(true, std::memory_order_relaxed);
   }
+  if (is_self(name)) {
+    return chmod_fd(dirfd, mode, shown);
+  }
   // glibc emulates AT_SYMLINK_NOFOLLOW with an O_PATH fd, which is just as safe.
   if (::fchmodat(dirfd, name, mode, AT_SYMLINK_NOFOLLOW) != 0) {
     return fail("change mode of", std::string(shown));
@@ -215,7 +230,7 @@ Result<std::optional<std::string>> get_xattr_at(int dirfd, const char* name, con
       }
     }
     if (g_xattrat_missing.load(std::memory_order_relaxed)) {
-      n = ::lgetxattr(proc_path(dirfd, name).c_str(), attr, buf, cap);
+      n = is_self(name) ? ::fgetxattr(dirfd, attr, buf, cap) : ::lgetxattr(proc_path(dirfd, name).c_str(), attr, buf, cap);
     }
     if (n >= 0) {
       return std::optional<std::string>{std::string(buf, static_cast<std::size_t>(n))};
@@ -244,7 +259,8 @@ Result<void> set_xattr_at(int dirfd, const char* name, const char* attr, std::st
     }
   }
   if (g_xattrat_missing.load(std::memory_order_relaxed)) {
-    rc = ::lsetxattr(proc_path(dirfd, name).c_str(), attr, value.data(), value.size(), 0);
+    rc = is_self(name) ? ::fsetxattr(dirfd, attr, value.data(), value.size(), 0)
+                       : ::lsetxattr(proc_path(dirfd, name).c_str(), attr, value.data(), value.size(), 0);
   }
   if (rc != 0) {
     return fail(std::string("set attribute ") + attr + " on", std::string(shown));
@@ -261,7 +277,7 @@ Result<void> remove_xattr_at(int dirfd, const char* name, const char* attr, std:
     }
   }
   if (g_xattrat_missing.load(std::memory_order_relaxed)) {
-    rc = ::lremovexattr(proc_path(dirfd, name).c_str(), attr);
+    rc = is_self(name) ? ::fremovexattr(dirfd, attr) : ::lremovexattr(proc_path(dirfd, name).c_str(), attr);
   }
   if (rc != 0 && errno != ENODATA) {
     return fail(std::string("remove attribute ") + attr + " from", std::string(shown));

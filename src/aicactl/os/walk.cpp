@@ -2,9 +2,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -24,22 +26,42 @@ struct LinuxDirent64 {
   char d_name[1];
 };
 
-// A directory waiting to be opened: it keeps its parent's fd alive, nothing more, so that
-// open fds stay proportional to the depth of the walk, not its width.
-struct PendingDir {
-  std::shared_ptr<UniqueFd> parent;
+// Where a directory sits: its name and identity, and its parent's. Lets a directory whose
+// parent fd was not kept be re-opened from the root, component by component, verifying that
+// every directory on the way is still the one that was listed.
+struct DirNode {
+  std::shared_ptr<const DirNode> parent;  // null for the root
   std::string name;
-  std::shared_ptr<const std::string> parent_path;
   std::uint64_t ino = 0;
   dev_t dev = 0;
+};
+
+// A directory waiting to be opened. It keeps its parent's fd alive while the walk holds few
+// fds; past the budget it keeps none and is re-opened through its DirNode chain instead.
+struct PendingDir {
+  std::shared_ptr<UniqueFd> parent_fd;
+  std::shared_ptr<const DirNode> node;
+  std::shared_ptr<const std::string> parent_path;
   unsigned depth = 0;
 };
+
+// Open directory fds kept for pending children, at most this share of RLIMIT_NOFILE.
+std::size_t fd_budget() {
+  struct rlimit lim {};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) {
+    return 1024;
+  }
+  return std::max<std::size_t>(4, static_cast<std::size_t>(lim.rlim_cur) / 4);
+}
 
 class Walker {
  public:
   Walker(const WalkOptions& options, const WalkVisitor& visit) : options_(options), visit_(visit) {}
 
   Result<WalkSummary> run(std::string_view root) {
+    while (root.size() > 1 && root.back() == '/') {
+      root.remove_suffix(1);
+    }
     auto parent = open_parent(root);
     if (!parent) {
       return std::unexpected(parent.error());
@@ -56,8 +78,9 @@ class Walker {
     std::string root_str(root);
     auto slash = root_str.find_last_of('/');
     auto parent_path = std::make_shared<const std::string>(slash == 0 ? "/" : root_str.substr(0, slash));
-    stack_.push_back(PendingDir{std::make_shared<UniqueFd>(std::move(parent->first)), parent->second, parent_path,
-                                info->ino, info->dev, 0});
+    root_parent_ = std::make_shared<UniqueFd>(std::move(parent->first));
+    root_node_ = std::make_shared<const DirNode>(DirNode{nullptr, parent->second, info->ino, info->dev});
+    stack_.push_back(PendingDir{root_parent_, root_node_, parent_path, 0});
     const unsigned threads = options_.threads == 0 ? 1 : options_.threads;
     if (threads == 1) {
       work(0);
@@ -108,48 +131,79 @@ class Walker {
     summary_.errors.push_back(std::move(err));
   }
 
+  // Opens a pending directory: through its parent's fd when kept, else from the root.
+  UniqueFd open_pending(const PendingDir& dir) {
+    if (dir.parent_fd) {
+      return UniqueFd(::openat(dir.parent_fd->get(), dir.node->name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    }
+    std::vector<const DirNode*> chain;
+    for (const DirNode* n = dir.node.get(); n != nullptr; n = n->parent.get()) {
+      chain.push_back(n);
+    }
+    UniqueFd fd;
+    int at = root_parent_->get();
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      UniqueFd next(::openat(at, (*it)->name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!next) {
+        return next;
+      }
+      auto info = stat_fd(next.get());
+      if (!info || info->ino != (*it)->ino || info->dev != (*it)->dev) {
+        errno = EAGAIN;
+        return UniqueFd();
+      }
+      fd = std::move(next);
+      at = fd.get();
+    }
+    return fd;
+  }
+
   void process(PendingDir& dir, unsigned worker, std::vector<PendingDir>& found) {
-    const std::string path = join_path(*dir.parent_path, dir.name);
-    auto fd = std::make_shared<UniqueFd>(
-        ::openat(dir.parent->get(), dir.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!*fd) {
+    const std::string path = join_path(*dir.parent_path, dir.node->name);
+    UniqueFd opened = open_pending(dir);
+    if (!opened) {
       if (errno != ENOENT || dir.depth == 0) {
         if (dir.depth == 0) {
           root_failed_ = true;
         }
-        record_error(OsError{errno, "open directory", path});
+        record_error(OsError{errno, errno == EAGAIN ? "walk (directory replaced while walking)" : "open directory", path});
       }
       return;
     }
-    auto info = stat_fd(fd->get());
+    auto info = stat_fd(opened.get());
     if (!info) {
       record_error(OsError{info.error().code, "stat", path});
       return;
     }
-    if (info->ino != dir.ino || info->dev != dir.dev) {
+    if (info->ino != dir.node->ino || info->dev != dir.node->dev) {
       record_error(OsError{EAGAIN, "walk (directory replaced while walking)", path});
       return;
     }
     ++dirs_;
-    visit_(WalkEntry{dir.parent->get(), dir.name.c_str(), fd->get(), &*info, dir.parent_path.get(), dir.depth, worker});
-    dir.parent.reset();  // lets the grandparent's fd close as soon as possible
-    list(fd, std::make_shared<const std::string>(path), dir.depth + 1, worker, found);
+    const int parent_fd = dir.parent_fd ? dir.parent_fd->get() : -1;
+    visit_(WalkEntry{parent_fd, dir.node->name.c_str(), opened.get(), &*info, dir.parent_path.get(), dir.depth, worker});
+    dir.parent_fd.reset();  // lets the parent's fd close as soon as possible
+    list(std::move(opened), dir.node, std::make_shared<const std::string>(path), dir.depth + 1, worker, found);
   }
 
-  void list(const std::shared_ptr<UniqueFd>& fd, const std::shared_ptr<const std::string>& path, unsigned depth,
-            unsigned worker, std::vector<PendingDir>& found) {
+  void list(UniqueFd opened, const std::shared_ptr<const DirNode>& node, const std::shared_ptr<const std::string>& path,
+            unsigned depth, unsigned worker, std::vector<PendingDir>& found) {
+    const int dfd = opened.get();
+    // The fd is shared with pending children only while the walk is within its fd budget.
+    std::shared_ptr<UniqueFd> shared;
+    bool shared_decided = false;
     alignas(LinuxDirent64) std::array<char, 32768> buf{};
     for (;;) {
-      const long n = ::syscall(SYS_getdents64, fd->get(), buf.data(), buf.size());
+      const long n = ::syscall(SYS_getdents64, dfd, buf.data(), buf.size());
       if (n < 0) {
         if (errno == EINTR) {
           continue;
         }
         record_error(OsError{errno, "list directory", *path});
-        return;
+        break;
       }
       if (n == 0) {
-        return;
+        break;
       }
       for (long off = 0; off < n;) {
         const auto* d = reinterpret_cast<const LinuxDirent64*>(buf.data() + off);
@@ -158,7 +212,7 @@ class Walker {
         if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) {
           continue;
         }
-        auto info = stat_at(fd->get(), name);
+        auto info = stat_at(dfd, name);
         if (!info) {
           if (info.error().code != ENOENT) {
             record_error(OsError{info.error().code, "stat", join_path(*path, name)});
@@ -171,11 +225,24 @@ class Walker {
             summary_.mounts_skipped.push_back(join_path(*path, name));
             continue;
           }
-          found.push_back(PendingDir{fd, name, path, info->ino, info->dev, depth});
+          if (!shared_decided) {
+            shared_decided = true;
+            if (held_fds_.fetch_add(1) < budget_) {
+              shared = std::shared_ptr<UniqueFd>(new UniqueFd(dfd), [this](UniqueFd* p) {
+                delete p;
+                held_fds_.fetch_sub(1);
+              });
+              (void)opened.release();
+            } else {
+              held_fds_.fetch_sub(1);
+            }
+          }
+          found.push_back(PendingDir{shared, std::make_shared<const DirNode>(DirNode{node, name, info->ino, info->dev}),
+                                     path, depth});
           continue;
         }
         ++others_;
-        visit_(WalkEntry{fd->get(), name, -1, &*info, path.get(), depth, worker});
+        visit_(WalkEntry{dfd, name, -1, &*info, path.get(), depth, worker});
       }
     }
   }
@@ -189,6 +256,10 @@ class Walker {
   std::uint64_t root_mnt_id_ = 0;
   dev_t root_dev_ = 0;
   bool root_failed_ = false;
+  std::shared_ptr<UniqueFd> root_parent_;
+  std::shared_ptr<const DirNode> root_node_;
+  const std::size_t budget_ = fd_budget();
+  std::atomic<std::size_t> held_fds_{0};
   std::atomic<std::uint64_t> dirs_{0};
   std::atomic<std::uint64_t> others_{0};
   WalkSummary summary_;

@@ -15,7 +15,8 @@
 namespace aicactl::os {
 
 struct WalkEntry {
-  int dirfd = -1;                  // the directory holding the entry
+  int dirfd = -1;                  // the directory holding the entry (-1 for a directory that
+                                   // was re-opened from the root: use `fd`)
   const char* name = nullptr;      // the entry's name in `dirfd`
   int fd = -1;                     // for directories: an fd on the directory itself, else -1
   const FileInfo* info = nullptr;  // statx of the entry (for directories: of `fd`)

@@ -1,0 +1,111 @@
+#include "aicactl/core/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include "aicactl/core/errors.hpp"
+
+namespace aicactl::core {
+namespace {
+
+int exit_code_of(const std::string& text) {
+  try {
+    (void)parse_config(text, "test.toml");
+  } catch (const Error& e) {
+    return static_cast<int>(e.code());
+  }
+  return 0;
+}
+
+std::string message_of(const std::string& text) {
+  try {
+    (void)parse_config(text, "test.toml");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, DefaultsWhenEmpty) {
+  const Config c = parse_config("", "test.toml");
+  EXPECT_EQ(c.data_root, "/data");
+  EXPECT_EQ(c.group, "gpu-users");
+  EXPECT_EQ(c.cache_path("pip"), "/data/cache/pip");
+  EXPECT_EQ(c.cache_path("conda"), "/data/cache/conda/pkgs");
+  EXPECT_EQ(c.model_path("huggingface"), "/data/models/huggingface");
+  EXPECT_EQ(c.shared_trees().size(), 7U);
+  EXPECT_EQ(c.acl_mode, AclMode::automatic);
+}
+
+TEST(Config, OverridesAndExtraModels) {
+  const Config c = parse_config(R"(
+[layout]
+data_root = "/srv/data"
+group = "lab"
+[caches]
+yarn = ""
+[models]
+vllm = "models/vllm"
+[acl]
+mode = "off"
+)",
+                                "test.toml");
+  EXPECT_EQ(c.cache_path("pip"), "/srv/data/cache/pip");
+  EXPECT_EQ(c.cache_path("yarn"), "");
+  EXPECT_EQ(c.model_path("vllm"), "/srv/data/models/vllm");
+  EXPECT_EQ(c.group, "lab");
+  EXPECT_EQ(c.acl_mode, AclMode::off);
+  EXPECT_EQ(c.shared_trees().size(), 7U);  // yarn disabled, vllm added
+}
+
+TEST(Config, RejectsUnknownKeysNamingThem) {
+  EXPECT_EQ(exit_code_of("[layout]\nfoo = 1\n"), 65);
+  EXPECT_NE(message_of("[layout]\nfoo = 1\n").find("layout.foo"), std::string::npos);
+  EXPECT_NE(message_of("[nope]\nx = 1\n").find("nope"), std::string::npos);
+  EXPECT_NE(message_of("[caches]\nbower = \"cache/bower\"\n").find("caches.bower"), std::string::npos);
+}
+
+TEST(Config, RejectsBadValuesNamingTheKey) {
+  EXPECT_NE(message_of("[layout]\ngroup = \"Bad Name\"\n").find("layout.group"), std::string::npos);
+  EXPECT_EQ(exit_code_of("[layout]\ndata_root = \"relative\"\n"), 65);
+  EXPECT_EQ(exit_code_of("[layout]\ndata_root = \"/\"\n"), 65);
+  EXPECT_EQ(exit_code_of("[layout]\ndata_root = 5\n"), 65);
+  EXPECT_EQ(exit_code_of("[caches]\npip = \"../etc\"\n"), 65);
+  EXPECT_EQ(exit_code_of("[caches]\npip = \"/abs\"\n"), 65);
+  EXPECT_EQ(exit_code_of("[caches]\npip = \"a//b\"\n"), 65);
+  EXPECT_EQ(exit_code_of("[caches]\npip = \"a b\"\n"), 65);
+  EXPECT_EQ(exit_code_of("[acl]\nmode = \"maybe\"\n"), 65);
+  EXPECT_EQ(exit_code_of("[caches]\npip = \"cache/x\"\nuv = \"cache/x\"\n"), 65);
+  EXPECT_EQ(exit_code_of("[models]\n\"Bad\" = \"m/b\"\n"), 65);
+  EXPECT_EQ(exit_code_of("this is not toml"), 65);
+}
+
+TEST(Config, RenderRoundTrips) {
+  const Config c = parse_config("[layout]\ngroup = \"lab\"\n[models]\nvllm = \"models/vllm\"\n", "t");
+  const Config again = parse_config(render_config(c), "rendered");
+  EXPECT_EQ(render_config(again), render_config(c));
+  EXPECT_EQ(again.model_path("vllm"), "/data/models/vllm");
+}
+
+TEST(Config, NameRules) {
+  EXPECT_EQ(name_problem("alice"), "");
+  EXPECT_EQ(name_problem("_svc-1"), "");
+  EXPECT_EQ(name_problem("machine$"), "");
+  for (const char* bad : {"", "Alice", "1abc", "-rf", "a b", "a:b", "a/b", "..", "a\nb", "a$b"}) {
+    EXPECT_NE(name_problem(bad), "") << bad;
+  }
+  EXPECT_NE(name_problem(std::string(33, 'a')), "");
+  EXPECT_EQ(name_problem(std::string(32, 'a')), "");
+}
+
+TEST(Config, MissingFileGivesDefaultsUnlessExplicit) {
+  EXPECT_EQ(load_config("/nonexistent/aicactl.toml", false).group, "gpu-users");
+  try {
+    (void)load_config("/nonexistent/aicactl.toml", true);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::bad_data);
+  }
+}
+
+}  // namespace
+}  // namespace aicactl::core
