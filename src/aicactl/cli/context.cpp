@@ -5,12 +5,23 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <array>
+#include <climits>
+
 #include "aicactl/core/errors.hpp"
+#include "aicactl/os/fs.hpp"
 
 namespace aicactl::cli {
 
 core::Config load_config(const GlobalOptions& options) {
-  return core::load_config(options.config_path, options.config_given);
+  std::string path = options.config_path;
+  if (!path.empty() && path.front() != '/') {
+    std::array<char, PATH_MAX> cwd{};
+    if (::getcwd(cwd.data(), cwd.size()) != nullptr) {
+      path = os::join_path(cwd.data(), path);
+    }
+  }
+  return core::load_config(path, options.config_given);
 }
 
 void require_root(const GlobalOptions& options, const std::string& command) {
