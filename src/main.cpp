@@ -1,3 +1,5 @@
 #include "aicactl/cli/app.hpp"
 
-int main(int argc, char** argv) { return aicactl::cli::run(argc, argv); }
+int main(int argc, char** argv) {
+  return aicactl::cli::run(argc, argv);
+}

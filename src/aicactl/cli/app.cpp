@@ -37,6 +37,8 @@ int run(int argc, char** argv) {
   register_cache(registrar);
   register_doctor(registrar);
   register_config(registrar);
+  register_user(registrar);
+  register_recover(registrar);
 
   try {
     app.parse(argc, argv);

@@ -26,7 +26,8 @@ core::Config load_config(const GlobalOptions& options) {
 
 void require_root(const GlobalOptions& options, const std::string& command) {
   if (::geteuid() != 0 && !options.dry_run) {
-    throw core::Error(core::ExitCode::needs_root, "'" + command + "' must run as root (try: sudo aicactl " + command + ")");
+    throw core::Error(core::ExitCode::needs_root,
+                      "'" + command + "' must run as root (try: sudo aicactl " + command + ")");
   }
 }
 

@@ -39,6 +39,8 @@ void register_setup(Registrar& r);
 void register_cache(Registrar& r);
 void register_doctor(Registrar& r);
 void register_config(Registrar& r);
+void register_user(Registrar& r);
+void register_recover(Registrar& r);
 
 enum class Mutates { yes, no };
 

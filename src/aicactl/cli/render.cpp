@@ -8,7 +8,9 @@
 namespace aicactl::cli {
 namespace {
 
-void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+void print_json(const nlohmann::json& j) {
+  std::cout << j.dump(2) << "\n";
+}
 
 void log_notes(const std::vector<std::string>& notes) {
   for (const auto& n : notes) {
@@ -84,7 +86,8 @@ void render_repairs(const GlobalOptions& options, const std::vector<core::Repair
   if (options.json) {
     nlohmann::json actions = nlohmann::json::array();
     for (const auto& r : results) {
-      const char* status = !r.errors.empty() ? "failed" : (r.changed == 0 ? "ok" : (options.dry_run ? "planned" : "changed"));
+      const char* status =
+          !r.errors.empty() ? "failed" : (r.changed == 0 ? "ok" : (options.dry_run ? "planned" : "changed"));
       actions.push_back({{"kind", "repair-tree"},
                          {"target", r.root},
                          {"status", status},

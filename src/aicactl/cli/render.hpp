@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "aicactl/cli/context.hpp"
 #include "aicactl/core/doctor.hpp"
 #include "aicactl/core/plan.hpp"
 #include "aicactl/core/repair.hpp"
-#include "aicactl/cli/context.hpp"
 
 namespace aicactl::cli {
 

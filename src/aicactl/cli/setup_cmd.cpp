@@ -24,7 +24,8 @@ int run_setup(const GlobalOptions& options) {
 }  // namespace
 
 void register_setup(Registrar& r) {
-  auto* cmd = r.app.add_subcommand("setup", "Create the /data layout, shared caches, global env and the installed binary");
+  auto* cmd =
+      r.app.add_subcommand("setup", "Create the /data layout, shared caches, global env and the installed binary");
   cmd->fallthrough();
   cmd->callback([&r] { r.set_handler([&o = r.options] { return run_setup(o); }); });
 }

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "aicactl/core/shared_acl.hpp"
+#include "aicactl/core/user_actions.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fs.hpp"
@@ -19,7 +20,9 @@ struct Overloaded : Ts... {
   using Ts::operator()...;
 };
 
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
+std::string quoted(const std::string& s) {
+  return "'" + s + "'";
+}
 
 std::string octal(mode_t mode) {
   char buf[16];
@@ -27,7 +30,9 @@ std::string octal(mode_t mode) {
   return buf;
 }
 
-const char* verb(Tense t, const char* future, const char* past) { return t == Tense::future ? future : past; }
+const char* verb(Tense t, const char* future, const char* past) {
+  return t == Tense::future ? future : past;
+}
 
 os::Result<gid_t> gid_of(const std::string& group) {
   if (group == "root") {
@@ -44,14 +49,10 @@ os::Result<void> apply_create_group(const CreateGroup& a) {
   if (os::find_group(a.name)) {
     return {};
   }
-  auto r = os::run_program({"groupadd", a.name});
-  if (!r) {
-    return std::unexpected(r.error());
+  if (a.gid) {
+    return detail::run_tool({"groupadd", "-g", std::to_string(*a.gid), "--", a.name}, a.name);
   }
-  if (r->exit_code != 0) {
-    return os::fail("create group (groupadd: " + r->err + ")", a.name, 0);
-  }
-  return {};
+  return detail::run_tool({"groupadd", "--", a.name}, a.name);
 }
 
 os::Result<void> apply_create_directory(const CreateDirectory& a) {
@@ -136,16 +137,20 @@ os::Result<void> apply_acl(const SetSharedAcl& a) {
 std::string describe(const Action& action, Tense t) {
   return std::visit(
       Overloaded{
-          [&](const CreateGroup& a) { return std::string(verb(t, "Would create", "Created")) + " group " + quoted(a.name); },
+          [&](const CreateGroup& a) {
+            return std::string(verb(t, "Would create", "Created")) + " group " + quoted(a.name);
+          },
           [&](const CreateDirectory& a) {
-            return std::string(verb(t, "Would create", "Created")) + " directory " + quoted(a.path) + " (root:" +
-                   a.group + " " + octal(a.mode) + ")";
+            return std::string(verb(t, "Would create", "Created")) + " directory " + quoted(a.path) +
+                   " (root:" + a.group + " " + octal(a.mode) + ")";
           },
           [&](const SetOwnership& a) {
-            return std::string(verb(t, "Would change", "Changed")) + " owner of " + quoted(a.path) + " to root:" + a.group;
+            return std::string(verb(t, "Would change", "Changed")) + " owner of " + quoted(a.path) +
+                   " to root:" + a.group;
           },
           [&](const SetMode& a) {
-            return std::string(verb(t, "Would change", "Changed")) + " mode of " + quoted(a.path) + " to " + octal(a.mode);
+            return std::string(verb(t, "Would change", "Changed")) + " mode of " + quoted(a.path) + " to " +
+                   octal(a.mode);
           },
           [&](const SetSharedAcl& a) {
             return std::string(verb(t, "Would set", "Set")) +
@@ -157,42 +162,76 @@ std::string describe(const Action& action, Tense t) {
                    quoted(a.path) + " (" + octal(a.mode) + ")";
           },
           [&](const Conflict& a) { return "Cannot manage " + quoted(a.path) + ": " + a.reason; },
+          [&](const CreateAccount& a) {
+            return std::string(verb(t, "Would create", "Created")) + " account " + quoted(a.name) +
+                   (a.uid ? " (uid " + std::to_string(*a.uid) + ")" : std::string());
+          },
+          [&](const AddToGroup& a) {
+            return std::string(verb(t, "Would add", "Added")) + " " + quoted(a.user) + " to group " + quoted(a.group);
+          },
+          [&](const CreateHome& a) {
+            return std::string(verb(t, "Would create", "Created")) + " home " + quoted(a.path) + " (" + a.user + " " +
+                   octal(a.mode) + (a.seed ? ", from /etc/skel)" : ")");
+          },
+          [&](const MigrateHome& a) {
+            return std::string(verb(t, "Would move", "Moved")) + " the content of " + quoted(a.from) + " into " +
+                   quoted(a.to);
+          },
+          [&](const MakeSymlink& a) {
+            return std::string(verb(t, "Would link", "Linked")) + " " + quoted(a.link) + " -> " + quoted(a.target);
+          },
       },
       action);
 }
 
 std::string kind_of(const Action& action) {
-  return std::visit(Overloaded{
-                        [](const CreateGroup&) { return "create-group"; },
-                        [](const CreateDirectory&) { return "create-directory"; },
-                        [](const SetOwnership&) { return "set-owner"; },
-                        [](const SetMode&) { return "set-mode"; },
-                        [](const SetSharedAcl& a) { return a.kind == os::AclKind::access ? "set-acl" : "set-default-acl"; },
-                        [](const WriteFile&) { return "write-file"; },
-                        [](const Conflict&) { return "conflict"; },
-                    },
-                    action);
+  return std::visit(
+      Overloaded{
+          [](const CreateGroup&) { return "create-group"; },
+          [](const CreateDirectory&) { return "create-directory"; },
+          [](const SetOwnership&) { return "set-owner"; },
+          [](const SetMode&) { return "set-mode"; },
+          [](const SetSharedAcl& a) { return a.kind == os::AclKind::access ? "set-acl" : "set-default-acl"; },
+          [](const WriteFile&) { return "write-file"; },
+          [](const Conflict&) { return "conflict"; },
+          [](const CreateAccount&) { return "create-account"; },
+          [](const AddToGroup&) { return "add-to-group"; },
+          [](const CreateHome&) { return "create-home"; },
+          [](const MigrateHome&) { return "migrate-home"; },
+          [](const MakeSymlink&) { return "link"; },
+      },
+      action);
 }
 
 std::string target_of(const Action& action) {
   return std::visit(Overloaded{
                         [](const CreateGroup& a) { return a.name; },
+                        [](const CreateAccount& a) { return a.name; },
+                        [](const AddToGroup& a) { return a.user; },
+                        [](const MigrateHome& a) { return a.from; },
+                        [](const MakeSymlink& a) { return a.link; },
                         [](const auto& a) { return a.path; },
                     },
                     action);
 }
 
 os::Result<void> apply(const Action& action) {
-  return std::visit(Overloaded{
-                        [](const CreateGroup& a) { return apply_create_group(a); },
-                        [](const CreateDirectory& a) { return apply_create_directory(a); },
-                        [](const SetOwnership& a) { return apply_ownership(a); },
-                        [](const SetMode& a) { return apply_mode(a); },
-                        [](const SetSharedAcl& a) { return apply_acl(a); },
-                        [](const WriteFile& a) { return os::write_file_atomically(a.path, a.content, a.mode, 0, 0); },
-                        [](const Conflict& a) -> os::Result<void> { return os::fail("manage (" + a.reason + ")", a.path, 0); },
-                    },
-                    action);
+  return std::visit(
+      Overloaded{
+          [](const CreateGroup& a) { return apply_create_group(a); },
+          [](const CreateDirectory& a) { return apply_create_directory(a); },
+          [](const SetOwnership& a) { return apply_ownership(a); },
+          [](const SetMode& a) { return apply_mode(a); },
+          [](const SetSharedAcl& a) { return apply_acl(a); },
+          [](const WriteFile& a) { return detail::apply_write_file(a); },
+          [](const Conflict& a) -> os::Result<void> { return os::fail("manage (" + a.reason + ")", a.path, 0); },
+          [](const CreateAccount& a) { return detail::apply_create_account(a); },
+          [](const AddToGroup& a) { return detail::apply_add_to_group(a); },
+          [](const CreateHome& a) { return detail::apply_create_home(a); },
+          [](const MigrateHome& a) { return detail::apply_migrate_home(a); },
+          [](const MakeSymlink& a) { return detail::apply_make_symlink(a); },
+      },
+      action);
 }
 
 }  // namespace aicactl::core

@@ -5,7 +5,9 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
+#include <vector>
 #include <variant>
 
 #include "aicactl/os/acl.hpp"
@@ -15,6 +17,39 @@ namespace aicactl::core {
 
 struct CreateGroup {
   std::string name;
+  std::optional<gid_t> gid;  // recover: the recorded gid
+};
+// useradd without a home (aicactl makes it on /data): -U or -g, -G, -s, -e, -u.
+struct CreateAccount {
+  std::string name;
+  std::optional<uid_t> uid;
+  std::string primary_group;  // "" = a new group of the same name (useradd -U)
+  std::vector<std::string> groups;
+  std::string shell;
+  std::string expires;
+  std::string home;  // /home/alice
+};
+struct AddToGroup {
+  std::string user;
+  std::string group;
+};
+// mkdir (user:primary-group, mode), seeded from /etc/skel when `seed`.
+struct CreateHome {
+  std::string path;
+  std::string user;
+  mode_t mode = 0750;
+  bool seed = true;
+};
+// Moves the whole content of a real home directory into the home on /data (rename on the same
+// file system, verified copy otherwise), then removes the emptied original.
+struct MigrateHome {
+  std::string from;
+  std::string to;
+};
+// link -> target, replacing an existing symlink (or an empty dir left by a migration) atomically.
+struct MakeSymlink {
+  std::string link;
+  std::string target;
 };
 struct CreateDirectory {
   std::string path;
@@ -39,6 +74,9 @@ struct WriteFile {
   std::string content;
   mode_t mode = 0644;
   bool replace = false;  // the file exists and differs
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string owner;  // when set: owned by this user and their primary group (resolved at apply)
 };
 // Something in the way that aicactl must not fix by itself (e.g. a symlink where a directory
 // belongs). Applying it always fails with the reason.
@@ -47,7 +85,8 @@ struct Conflict {
   std::string reason;
 };
 
-using Action = std::variant<CreateGroup, CreateDirectory, SetOwnership, SetMode, SetSharedAcl, WriteFile, Conflict>;
+using Action = std::variant<CreateGroup, CreateDirectory, SetOwnership, SetMode, SetSharedAcl, WriteFile, Conflict,
+                            CreateAccount, AddToGroup, CreateHome, MigrateHome, MakeSymlink>;
 
 enum class Tense { future, past };
 

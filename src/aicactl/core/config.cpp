@@ -117,8 +117,8 @@ std::string name_problem(std::string_view name) {
   }
   for (std::size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-                    (c == '$' && i + 1 == name.size());
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || (c == '$' && i + 1 == name.size());
     if (!ok) {
       return "may only contain lower-case letters, digits, '_' and '-'";
     }
@@ -126,7 +126,9 @@ std::string name_problem(std::string_view name) {
   return "";
 }
 
-std::string Config::under_root(std::string_view relative) const { return os::join_path(data_root, relative); }
+std::string Config::under_root(std::string_view relative) const {
+  return os::join_path(data_root, relative);
+}
 
 std::vector<std::string> Config::shared_trees() const {
   std::vector<std::string> out;
@@ -160,7 +162,10 @@ std::string Config::model_path(std::string_view name) const {
 
 Config default_config() {
   Config c;
-  c.caches = {{"conda", "cache/conda/pkgs"}, {"pip", "cache/pip"}, {"uv", "cache/uv"}, {"npm", "cache/npm"},
+  c.caches = {{"conda", "cache/conda/pkgs"},
+              {"pip", "cache/pip"},
+              {"uv", "cache/uv"},
+              {"npm", "cache/npm"},
               {"yarn", "cache/yarn"}};
   c.models = {{"huggingface", "models/huggingface"}, {"torch", "models/torch"}};
   return c;
@@ -175,10 +180,10 @@ Config parse_config(std::string_view text, const std::string& origin) {
   } catch (const std::exception& e) {
     throw Error(ExitCode::bad_data, "Failed to parse configuration '" + origin + "': " + e.what());
   }
-  const std::set<std::string> sections = {"layout", "caches", "models", "acl", "system"};
+  const std::set<std::string> sections = {"layout", "caches", "models", "acl", "system", "recover"};
   for (const auto& [section, value] : root.as_table()) {
     if (sections.count(section) == 0) {
-      bad(origin, section, "is not a known section (known: layout, caches, models, acl, system)");
+      bad(origin, section, "is not a known section (known: layout, caches, models, acl, system, recover)");
     }
     const auto& table = table_at(value, origin, section);
     if (section == "caches") {
@@ -213,6 +218,11 @@ Config parse_config(std::string_view text, const std::string& origin) {
       } else if (section == "system" && name == "lock_dir") {
         c.lock_dir = string_at(v, origin, key);
         check_absolute(origin, key, c.lock_dir);
+      } else if (section == "recover" && name == "require_mount") {
+        if (!v.is_boolean()) {
+          bad(origin, key, "must be true or false");
+        }
+        c.require_data_mount = v.as_boolean();
       } else if (section == "system" && name == "log_file") {
         c.log_file = string_at(v, origin, key);
         check_absolute(origin, key, c.log_file);
@@ -221,7 +231,8 @@ Config parse_config(std::string_view text, const std::string& origin) {
       }
     }
   }
-  std::sort(c.models.begin() + 2, c.models.end(), [](const NamedPath& a, const NamedPath& b) { return a.name < b.name; });
+  std::sort(c.models.begin() + 2, c.models.end(),
+            [](const NamedPath& a, const NamedPath& b) { return a.name < b.name; });
   std::map<std::string, std::string> seen;
   for (const auto* list : {&c.caches, &c.models}) {
     for (const auto& n : *list) {
@@ -274,7 +285,8 @@ std::string render_config(const Config& c) {
   }
   out << "\n[acl]\nmode = \"" << to_string(c.acl_mode) << "\"\n\n[system]\n"
       << "lock_dir = \"" << c.lock_dir << "\"\n"
-      << "log_file = \"" << c.log_file << "\"\n";
+      << "log_file = \"" << c.log_file << "\"\n\n[recover]\n"
+      << "require_mount = " << (c.require_data_mount ? "true" : "false") << "\n";
   return out.str();
 }
 

@@ -27,6 +27,7 @@ struct Config {
   AclMode acl_mode = AclMode::automatic;
   std::string lock_dir = "/run/aicactl";
   std::string log_file = "/var/log/aicactl.log";
+  bool require_data_mount = true;  // recover refuses when data_root is not its own mount
 
   [[nodiscard]] std::string under_root(std::string_view relative) const;
   // Absolute paths of every enabled cache and model directory (the shared trees).

@@ -19,9 +19,9 @@ enum class FileFormat {
 
 struct Setting {
   FileFormat format = FileFormat::whole;
-  std::string section;              // ini only
-  std::vector<std::string> keys;    // first is written; all are replaced (cache-dir, cache_dir)
-  std::string value;                // for yaml_list: one item
+  std::string section;            // ini only
+  std::vector<std::string> keys;  // first is written; all are replaced (cache-dir, cache_dir)
+  std::string value;              // for yaml_list: one item
 };
 
 // `current` is the file's text ("" when it does not exist); `header` starts a new file.

@@ -58,7 +58,8 @@ void plan_dir(const DirSpec& dir, const ServerState& state, bool use_acl, std::v
     return;
   }
   if (!st.info->is_dir()) {
-    out.emplace_back(Conflict{dir.path, st.info->is_symlink() ? "is a symlink, not a directory" : "is not a directory"});
+    out.emplace_back(
+        Conflict{dir.path, st.info->is_symlink() ? "is a symlink, not a directory" : "is not a directory"});
     return;
   }
   if (dir.policy == ModePolicy::create_only) {
@@ -95,10 +96,10 @@ void plan_file(const FileSpec& file, const ServerState& state, std::vector<Actio
     return;
   }
   std::string want = desired_content(file, st.content.value_or(""));
-  const bool same = st.info && st.content == want && st.info->perms() == file.mode && st.info->uid == 0 &&
-                    st.info->gid == 0;
+  const bool same = st.info && st.content == want && st.info->perms() == file.mode && st.info->uid == file.uid &&
+                    st.info->gid == file.gid;
   if (!same) {
-    out.emplace_back(WriteFile{file.path, std::move(want), file.mode, st.info.has_value()});
+    out.emplace_back(WriteFile{file.path, std::move(want), file.mode, st.info.has_value(), file.uid, file.gid, ""});
   }
 }
 
@@ -109,12 +110,20 @@ ServerState inspect(const ServerSpec& spec) {
   if (auto g = os::find_group(spec.group)) {
     state.group_gid = g->gid;
   }
-  state.acl_supported = spec.acl_mode == AclMode::on || (spec.acl_mode == AclMode::automatic && acl_supported_at(spec.data_root));
+  state.acl_supported =
+      spec.acl_mode == AclMode::on || (spec.acl_mode == AclMode::automatic && acl_supported_at(spec.data_root));
   for (const auto& d : spec.dirs) {
     state.paths[d.path] = inspect_path(d.path, d.shared, false);
   }
   for (const auto& f : spec.files) {
     state.paths[f.path] = inspect_path(f.path, false, true);
+  }
+  for (const auto& l : spec.links) {
+    PathState st = inspect_path(l.path, false, false);
+    if (st.info && st.info->is_symlink()) {
+      st.link_target = os::read_link(l.path);
+    }
+    state.paths[l.path] = std::move(st);
   }
   return state;
 }
@@ -139,7 +148,7 @@ Plan plan_setup(const ServerSpec& spec, const ServerState& state) {
   }
   PlanItem group{"group '" + spec.group + "'", {}};
   if (!state.group_gid) {
-    group.actions.emplace_back(CreateGroup{spec.group});
+    group.actions.emplace_back(CreateGroup{spec.group, std::nullopt});
   }
   plan.items.push_back(std::move(group));
   for (const auto& d : spec.dirs) {
@@ -150,6 +159,18 @@ Plan plan_setup(const ServerSpec& spec, const ServerState& state) {
   for (const auto& f : spec.files) {
     PlanItem item{"file '" + f.path + "'", {}};
     plan_file(f, state, item.actions);
+    plan.items.push_back(std::move(item));
+  }
+  for (const auto& l : spec.links) {
+    PlanItem item{"link '" + l.path + "'", {}};
+    const PathState& st = state.paths.at(l.path);
+    if (!st.error.empty()) {
+      item.actions.emplace_back(Conflict{l.path, st.error});
+    } else if (!st.info || (st.info->is_symlink() && st.link_target != l.target)) {
+      item.actions.emplace_back(MakeSymlink{l.path, l.target});
+    } else if (!st.info->is_symlink()) {
+      item.actions.emplace_back(Conflict{l.path, "exists and is not a symlink"});
+    }
     plan.items.push_back(std::move(item));
   }
   return plan;
@@ -185,6 +206,14 @@ Report apply_plan(const Plan& plan, DryRun dry_run) {
     }
   }
   return report;
+}
+
+void Report::merge(const Report& other) {
+  actions.insert(actions.end(), other.actions.begin(), other.actions.end());
+  changed += other.changed;
+  ok += other.ok;
+  failed += other.failed;
+  notes.insert(notes.end(), other.notes.begin(), other.notes.end());
 }
 
 const char* to_string(Status status) {

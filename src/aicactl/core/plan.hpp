@@ -24,6 +24,7 @@ struct PathState {
   std::optional<os::Acl> access;
   std::optional<os::Acl> default_acl;
   std::optional<std::string> content;  // regular files we manage
+  std::string link_target;             // symlinks: where they point
   std::string error;                   // inspection failed (e.g. a symlink in the parent path)
 };
 
@@ -67,6 +68,8 @@ struct Report {
   std::size_t ok = 0;  // items that were already right
   std::size_t failed = 0;
   std::vector<std::string> notes;
+
+  void merge(const Report& other);
 };
 
 // Applies every action in order, going on past failures (an item's later actions are skipped

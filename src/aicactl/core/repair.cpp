@@ -177,13 +177,63 @@ RepairResult repair_tree(const std::string& root, const RepairPolicy& policy, Dr
   RepairResult result;
   result.root = root;
   Repairer repairer(policy, dry_run);
-  auto summary = os::walk_tree(root, os::WalkOptions{policy.threads},
-                               [&](const os::WalkEntry& e) { repairer.visit(e); });
+  auto summary =
+      os::walk_tree(root, os::WalkOptions{policy.threads}, [&](const os::WalkEntry& e) { repairer.visit(e); });
   if (!summary) {
     result.errors.push_back(summary.error().message());
     return result;
   }
   repairer.fill(result);
+  result.mounts_skipped = summary->mounts_skipped;
+  for (const auto& err : summary->errors) {
+    result.errors.push_back(err.message());
+  }
+  std::sort(result.skipped.begin(), result.skipped.end());
+  return result;
+}
+
+RepairResult repair_home_tree(const std::string& root, uid_t uid, gid_t gid, DryRun dry_run) {
+  RepairResult result;
+  result.root = root;
+  std::mutex mutex;
+  std::map<uid_t, bool> known;  // uid -> an account has it
+  std::atomic<std::uint64_t> entries{0};
+  std::atomic<std::uint64_t> changed{0};
+  auto is_other_user = [&](uid_t owner) {
+    std::lock_guard lock(mutex);
+    auto it = known.find(owner);
+    if (it == known.end()) {
+      it = known.emplace(owner, owner != 0 && os::find_user(owner).has_value()).first;
+    }
+    return it->second;
+  };
+  auto summary = os::walk_tree(root, os::WalkOptions{2}, [&](const os::WalkEntry& e) {
+    ++entries;
+    const os::FileInfo& info = *e.info;
+    if (e.depth == 0 || info.is_symlink() || info.uid == uid || is_other_user(info.uid)) {
+      return;
+    }
+    if (!info.is_dir() && info.nlink > 1) {
+      std::lock_guard lock(mutex);
+      result.skipped.push_back(e.path());
+      return;
+    }
+    ++changed;
+    if (dry_run == DryRun::yes) {
+      return;
+    }
+    auto r = info.is_dir() ? os::chown_fd(e.fd, uid, gid, e.path()) : os::chown_at(e.dirfd, e.name, uid, gid, e.path());
+    if (!r) {
+      std::lock_guard lock(mutex);
+      result.errors.push_back(r.error().message());
+    }
+  });
+  if (!summary) {
+    result.errors.push_back(summary.error().message());
+    return result;
+  }
+  result.entries = entries.load();
+  result.changed = changed.load();
   result.mounts_skipped = summary->mounts_skipped;
   for (const auto& err : summary->errors) {
     result.errors.push_back(err.message());

@@ -24,13 +24,19 @@ struct RepairPolicy {
 struct RepairResult {
   std::string root;
   std::uint64_t entries = 0;
-  std::uint64_t changed = 0;               // entries changed (or that would change)
-  std::vector<std::string> skipped;        // hardlinked files of non-members
-  std::vector<std::string> mounts_skipped; // other file systems below the root, not entered
+  std::uint64_t changed = 0;                // entries changed (or that would change)
+  std::vector<std::string> skipped;         // hardlinked files of non-members
+  std::vector<std::string> mounts_skipped;  // other file systems below the root, not entered
   std::vector<std::string> errors;
 };
 
 // Repairs one tree. With DryRun::yes only counts what would change.
 [[nodiscard]] RepairResult repair_tree(const std::string& root, const RepairPolicy& policy, DryRun dry_run);
+
+// user repair: gives the user back the entries of their home that belong to root or to a uid
+// that no account has (e.g. left from before a re-image), by fd. Entries of other existing
+// users, symlinks, other mounts and hard-linked files the user does not own are left alone
+// (the latter reported in `skipped`).
+[[nodiscard]] RepairResult repair_home_tree(const std::string& root, uid_t uid, gid_t gid, DryRun dry_run);
 
 }  // namespace aicactl::core

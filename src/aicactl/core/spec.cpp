@@ -4,8 +4,10 @@
 #include <set>
 
 #include "aicactl/core/errors.hpp"
+#include "aicactl/core/unit_text.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
+#include "aicactl/os/tree_ops.hpp"
 
 namespace aicactl::core {
 namespace {
@@ -55,7 +57,19 @@ std::string sh_quote(const std::string& s) {
 HostFacts read_host_facts() {
   HostFacts facts;
   if (auto npm = os::find_program("npm"); !npm.empty()) {
-    auto r = os::run_program({npm, "config", "get", "globalconfig"});
+    // npm must not write logs or a cache anywhere while we ask (least of all into the shared
+    // npm cache its config points at): a private, throwaway cache dir and no logs.
+    char scratch[] = "/tmp/aicactl-npm-XXXXXX";
+    const bool have_scratch = ::mkdtemp(scratch) != nullptr;
+    auto r = os::run_program({npm, "config", "get", "globalconfig"},
+                             {std::string("npm_config_cache=") + (have_scratch ? scratch : "/nonexistent"),
+                              "npm_config_logs_max=0", "npm_config_update_notifier=false", "npm_config_audit=false",
+                              "npm_config_fund=false"});
+    if (have_scratch) {
+      if (auto tmp = os::open_dir("/tmp")) {
+        (void)os::remove_tree_at(tmp->get(), scratch + 5, scratch);
+      }
+    }
     if (r && r->exit_code == 0) {
       std::string p = r->out;
       while (!p.empty() && (p.back() == '\n' || p.back() == '\r' || p.back() == ' ')) {
@@ -78,9 +92,9 @@ std::string render_profile_script(const Config& c) {
   std::string s = kHeader;
   s += "# Shared caches for every login user (see aicactl(8)).\n";
   const std::pair<const char*, std::string> vars[] = {
-      {"HF_HOME", c.model_path("huggingface")},   {"TORCH_HOME", c.model_path("torch")},
-      {"PIP_CACHE_DIR", c.cache_path("pip")},     {"UV_CACHE_DIR", c.cache_path("uv")},
-      {"CONDA_PKGS_DIRS", c.cache_path("conda")}, {"NPM_CONFIG_CACHE", c.cache_path("npm")},
+      {"HF_HOME", c.model_path("huggingface")},    {"TORCH_HOME", c.model_path("torch")},
+      {"PIP_CACHE_DIR", c.cache_path("pip")},      {"UV_CACHE_DIR", c.cache_path("uv")},
+      {"CONDA_PKGS_DIRS", c.cache_path("conda")},  {"NPM_CONFIG_CACHE", c.cache_path("npm")},
       {"YARN_CACHE_FOLDER", c.cache_path("yarn")},
   };
   for (const auto& [name, value] : vars) {
@@ -98,8 +112,12 @@ std::string render_profile_script(const Config& c) {
 }
 
 std::string desired_content(const FileSpec& file, std::string_view current) {
-  return merge_setting(current, file.setting,
-                       "# Created by aicactl: it manages the cache setting here; other settings are kept.\n");
+  std::string text(current);
+  for (const auto& setting : file.settings) {
+    text = merge_setting(text, setting,
+                         "# Created by aicactl: it manages the cache setting here; other settings are kept.\n");
+  }
+  return text;
 }
 
 ServerSpec build_spec(const Config& c, const HostFacts& facts) {
@@ -122,7 +140,7 @@ ServerSpec build_spec(const Config& c, const HostFacts& facts) {
 
   auto add_file = [&](const std::string& path, Setting setting) {
     add_dir(dirs, DirSpec{parent_of(path), "root", kPlainDir, ModePolicy::create_only, false});
-    spec.files.push_back(FileSpec{path, std::move(setting), kPlainFile});
+    spec.files.push_back(FileSpec{path, {std::move(setting)}, kPlainFile});
   };
   add_file("/etc/profile.d/aicactl.sh", Setting{FileFormat::whole, "", {}, render_profile_script(c)});
   if (auto pip = c.cache_path("pip"); !pip.empty()) {
@@ -137,9 +155,13 @@ ServerSpec build_spec(const Config& c, const HostFacts& facts) {
   if (auto npm = c.cache_path("npm"); !npm.empty() && !facts.npm_globalconfig.empty()) {
     add_file(facts.npm_globalconfig, Setting{FileFormat::keyvalue, "", {"cache"}, npm});
   }
+  add_file(std::string("/etc/systemd/system/") + kRecoverUnitName, Setting{FileFormat::whole, "", {}, kRecoverUnit});
+  add_dir(dirs, DirSpec{"/etc/systemd/system/multi-user.target.wants", "root", kPlainDir, ModePolicy::create_only, false});
+  spec.links.push_back(LinkSpec{std::string("/etc/systemd/system/multi-user.target.wants/") + kRecoverUnitName,
+                                std::string("/etc/systemd/system/") + kRecoverUnitName});
   if (!facts.self_binary.empty()) {
     spec.files.push_back(
-        FileSpec{c.under_root(kInstalledBinary), Setting{FileFormat::whole, "", {}, facts.self_binary}, kBinary});
+        FileSpec{c.under_root(kInstalledBinary), {Setting{FileFormat::whole, "", {}, facts.self_binary}}, kBinary});
   }
   // Parents of /etc files may sit below other missing dirs (/usr/etc); keep parents first.
   std::stable_sort(dirs.begin(), dirs.end(), [](const DirSpec& a, const DirSpec& b) {

@@ -29,12 +29,20 @@ struct DirSpec {
 
 struct FileSpec {
   std::string path;
-  Setting setting;     // the whole content, or one setting merged into the admin's file
-  mode_t mode = 0644;  // root:root
+  std::vector<Setting> settings;  // the whole content, or settings merged into an existing file
+  mode_t mode = 0644;
+  uid_t uid = 0;
+  gid_t gid = 0;
 };
 
 // The content `file` should have, given its current content ("" when absent).
 [[nodiscard]] std::string desired_content(const FileSpec& file, std::string_view current);
+
+// A symlink that must exist and point to `target` (e.g. enabling a unit).
+struct LinkSpec {
+  std::string path;
+  std::string target;
+};
 
 struct ServerSpec {
   std::string group;
@@ -42,6 +50,7 @@ struct ServerSpec {
   AclMode acl_mode = AclMode::automatic;
   std::vector<DirSpec> dirs;    // parents before children
   std::vector<FileSpec> files;  // their parents are in dirs
+  std::vector<LinkSpec> links;  // after the files
 };
 
 // Facts read from the running system that the spec depends on.

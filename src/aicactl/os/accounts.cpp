@@ -46,8 +46,8 @@ auto lookup(Lookup&& call, Convert&& convert) -> std::optional<decltype(convert(
 
 std::optional<UserInfo> find_user(std::string_view name) {
   const std::string n(name);
-  return lookup<passwd>([&](passwd* e, char* b, std::size_t s, passwd** r) { return getpwnam_r(n.c_str(), e, b, s, r); },
-                        to_user);
+  return lookup<passwd>(
+      [&](passwd* e, char* b, std::size_t s, passwd** r) { return getpwnam_r(n.c_str(), e, b, s, r); }, to_user);
 }
 
 std::optional<UserInfo> find_user(uid_t uid) {

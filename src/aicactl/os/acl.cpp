@@ -40,16 +40,24 @@ std::uint16_t get_u16(std::string_view in, std::size_t at) {
 
 bool is_valid_tag(std::uint16_t tag) {
   switch (tag) {
-    case 0x01: case 0x02: case 0x04: case 0x08: case 0x10: case 0x20: return true;
+    case 0x01:
+    case 0x02:
+    case 0x04:
+    case 0x08:
+    case 0x10:
+    case 0x20: return true;
     default: return false;
   }
 }
 
 std::string perm_text(std::uint16_t perm) {
   std::string s = "---";
-  if ((perm & 4U) != 0U) s[0] = 'r';
-  if ((perm & 2U) != 0U) s[1] = 'w';
-  if ((perm & 1U) != 0U) s[2] = 'x';
+  if ((perm & 4U) != 0U)
+    s[0] = 'r';
+  if ((perm & 2U) != 0U)
+    s[1] = 'w';
+  if ((perm & 1U) != 0U)
+    s[2] = 'x';
   return s;
 }
 
@@ -76,7 +84,8 @@ Result<Acl> Acl::decode(std::string_view xattr) {
     if (!is_valid_tag(tag)) {
       return fail("decode ACL", "", EINVAL);
     }
-    AclEntry e{static_cast<AclTag>(tag), static_cast<std::uint16_t>(get_u16(xattr, at + 2) & 7U), get_u32(xattr, at + 4)};
+    AclEntry e{static_cast<AclTag>(tag), static_cast<std::uint16_t>(get_u16(xattr, at + 2) & 7U),
+               get_u32(xattr, at + 4)};
     if (e.tag != AclTag::user && e.tag != AclTag::group) {
       e.id = kAclUndefinedId;
     }
@@ -153,7 +162,8 @@ mode_t Acl::mode_bits() const {
 std::string Acl::to_short_text() const {
   std::string out;
   for (const auto& e : entries_) {
-    if (!out.empty()) out += ',';
+    if (!out.empty())
+      out += ',';
     switch (e.tag) {
       case AclTag::user_obj: out += "user::"; break;
       case AclTag::user: out += "user:" + std::to_string(e.id) + ":"; break;

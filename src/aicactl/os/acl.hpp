@@ -14,7 +14,14 @@
 
 namespace aicactl::os {
 
-enum class AclTag : std::uint16_t { user_obj = 0x01, user = 0x02, group_obj = 0x04, group = 0x08, mask = 0x10, other = 0x20 };
+enum class AclTag : std::uint16_t {
+  user_obj = 0x01,
+  user = 0x02,
+  group_obj = 0x04,
+  group = 0x08,
+  mask = 0x10,
+  other = 0x20
+};
 enum class AclKind { access, default_ };
 
 inline constexpr std::uint32_t kAclUndefinedId = 0xffffffffU;
@@ -59,7 +66,8 @@ class Acl {
 // Reads the ACL of `name` below `dirfd` ("" = dirfd itself). An access ACL that is not stored
 // is returned as nullopt (the mode is the ACL); so is a missing default ACL.
 [[nodiscard]] Result<std::optional<Acl>> get_acl_at(int dirfd, const char* name, AclKind kind, std::string_view shown);
-[[nodiscard]] Result<void> set_acl_at(int dirfd, const char* name, AclKind kind, const Acl& acl, std::string_view shown);
+[[nodiscard]] Result<void> set_acl_at(int dirfd, const char* name, AclKind kind, const Acl& acl,
+                                      std::string_view shown);
 
 // Whether the file system holding `dirfd` stores POSIX ACLs: tries a default ACL on a scratch
 // directory it creates and removes below `dirfd`.

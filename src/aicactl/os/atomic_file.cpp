@@ -24,8 +24,8 @@ Result<AtomicFile> AtomicFile::create(std::string_view path, mode_t mode, uid_t 
   std::random_device rd;
   for (int attempt = 0; attempt < 16; ++attempt) {
     file.temp_name_ = "." + parent->second + ".aicactl-" + std::to_string(rd());
-    file.fd_.reset(::openat(file.dir_.get(), file.temp_name_.c_str(),
-                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    file.fd_.reset(
+        ::openat(file.dir_.get(), file.temp_name_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (file.fd_ || errno != EEXIST) {
       break;
     }
@@ -36,7 +36,9 @@ Result<AtomicFile> AtomicFile::create(std::string_view path, mode_t mode, uid_t 
   return file;
 }
 
-AtomicFile::~AtomicFile() { discard(); }
+AtomicFile::~AtomicFile() {
+  discard();
+}
 
 void AtomicFile::discard() {
   if (fd_ && !committed_) {
@@ -102,8 +104,7 @@ Result<void> AtomicFile::commit() {
   return {};
 }
 
-Result<void> write_file_atomically(std::string_view path, std::string_view content, mode_t mode, uid_t uid,
-                                   gid_t gid) {
+Result<void> write_file_atomically(std::string_view path, std::string_view content, mode_t mode, uid_t uid, gid_t gid) {
   auto file = AtomicFile::create(path, mode, uid, gid);
   if (!file) {
     return std::unexpected(file.error());

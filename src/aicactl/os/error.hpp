@@ -8,9 +8,9 @@
 namespace aicactl::os {
 
 struct OsError {
-  int code = 0;        // errno value
-  std::string op;      // what we tried, e.g. "open directory"
-  std::string path;    // quoted in messages; may be empty
+  int code = 0;      // errno value
+  std::string op;    // what we tried, e.g. "open directory"
+  std::string path;  // quoted in messages; may be empty
 
   // "Failed to open directory '/data': Permission denied"
   [[nodiscard]] std::string message() const;

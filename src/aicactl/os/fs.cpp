@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <linux/stat.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -40,7 +40,9 @@ std::string proc_path(int dirfd, const char* name) {
   return p;
 }
 
-bool is_self(const char* name) { return name == nullptr || *name == '\0'; }
+bool is_self(const char* name) {
+  return name == nullptr || *name == '\0';
+}
 
 unsigned at_flags_for(const char* name) {
   return (name == nullptr || *name == '\0') ? AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW : AT_SYMLINK_NOFOLLOW;
@@ -76,9 +78,15 @@ FileInfo from_statx(const struct statx& sx) {
 
 }  // namespace
 
-bool FileInfo::is_dir() const { return S_ISDIR(mode); }
-bool FileInfo::is_regular() const { return S_ISREG(mode); }
-bool FileInfo::is_symlink() const { return S_ISLNK(mode); }
+bool FileInfo::is_dir() const {
+  return S_ISDIR(mode);
+}
+bool FileInfo::is_regular() const {
+  return S_ISREG(mode);
+}
+bool FileInfo::is_symlink() const {
+  return S_ISLNK(mode);
+}
 
 Result<FileInfo> stat_at(int dirfd, const char* name) {
   struct statx sx {};
@@ -88,7 +96,9 @@ Result<FileInfo> stat_at(int dirfd, const char* name) {
   return from_statx(sx);
 }
 
-Result<FileInfo> stat_fd(int fd) { return stat_at(fd, ""); }
+Result<FileInfo> stat_fd(int fd) {
+  return stat_at(fd, "");
+}
 
 Result<UniqueFd> open_dir(std::string_view path) {
   if (path.empty() || path.front() != '/') {
@@ -214,8 +224,7 @@ Result<void> chmod_fd(int fd, mode_t mode, std::string_view shown) {
   return {};
 }
 
-Result<std::optional<std::string>> get_xattr_at(int dirfd, const char* name, const char* attr,
-                                                std::string_view shown) {
+Result<std::optional<std::string>> get_xattr_at(int dirfd, const char* name, const char* attr, std::string_view shown) {
   std::array<char, 512> small{};
   std::string big;
   char* buf = small.data();
@@ -230,7 +239,8 @@ Result<std::optional<std::string>> get_xattr_at(int dirfd, const char* name, con
       }
     }
     if (g_xattrat_missing.load(std::memory_order_relaxed)) {
-      n = is_self(name) ? ::fgetxattr(dirfd, attr, buf, cap) : ::lgetxattr(proc_path(dirfd, name).c_str(), attr, buf, cap);
+      n = is_self(name) ? ::fgetxattr(dirfd, attr, buf, cap)
+                        : ::lgetxattr(proc_path(dirfd, name).c_str(), attr, buf, cap);
     }
     if (n >= 0) {
       return std::optional<std::string>{std::string(buf, static_cast<std::size_t>(n))};
@@ -348,6 +358,16 @@ std::string join_path(std::string_view dir, std::string_view name) {
   }
   out += name;
   return out;
+}
+
+std::string read_link(std::string_view path) {
+  auto parent = open_parent(path);
+  if (!parent) {
+    return "";
+  }
+  std::array<char, PATH_MAX> buf{};
+  const ssize_t n = ::readlinkat(parent->first.get(), parent->second.c_str(), buf.data(), buf.size() - 1);
+  return n > 0 ? std::string(buf.data(), static_cast<std::size_t>(n)) : "";
 }
 
 Result<std::string> self_exe_path() {

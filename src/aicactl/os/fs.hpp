@@ -67,7 +67,7 @@ struct FileInfo {
 // setxattrat on Linux >= 6.13, else l*xattr on /proc/self/fd/<dirfd>/<name>. `name` == ""
 // means `dirfd` itself. get returns nullopt when the attribute is absent.
 [[nodiscard]] Result<std::optional<std::string>> get_xattr_at(int dirfd, const char* name, const char* attr,
-                                                             std::string_view shown);
+                                                              std::string_view shown);
 [[nodiscard]] Result<void> set_xattr_at(int dirfd, const char* name, const char* attr, std::string_view value,
                                         std::string_view shown);
 [[nodiscard]] Result<void> remove_xattr_at(int dirfd, const char* name, const char* attr, std::string_view shown);
@@ -77,6 +77,10 @@ struct FileInfo {
 
 // Joins "a" + "b" with exactly one '/'.
 [[nodiscard]] std::string join_path(std::string_view dir, std::string_view name);
+
+// The target of the symlink at an absolute path (parents opened without following); "" when
+// it is not a symlink or cannot be read.
+[[nodiscard]] std::string read_link(std::string_view path);
 
 // The canonical path of the running executable (/proc/self/exe).
 [[nodiscard]] Result<std::string> self_exe_path();

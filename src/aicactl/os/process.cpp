@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <sstream>
@@ -37,7 +38,7 @@ std::string find_program(const std::string& name) {
   return "";
 }
 
-Result<ProcessResult> run_program(const std::vector<std::string>& argv) {
+Result<ProcessResult> run_program(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
   if (argv.empty()) {
     return fail("run program", "", EINVAL);
   }
@@ -66,8 +67,23 @@ Result<ProcessResult> run_program(const std::vector<std::string>& argv) {
     args.push_back(const_cast<char*>(a.c_str()));
   }
   args.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    const auto name = entry.substr(0, entry.find('=') + 1);
+    const bool replaced = std::any_of(env.begin(), env.end(), [&](const std::string& x) { return x.starts_with(name); });
+    if (!replaced) {
+      env_strings.push_back(entry);
+    }
+  }
+  env_strings.insert(env_strings.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& e : env_strings) {
+    envp.push_back(e.data());
+  }
+  envp.push_back(nullptr);
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, args.data(), environ);
+  const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   out_w.reset();
   err_w.reset();

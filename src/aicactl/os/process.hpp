@@ -16,7 +16,9 @@ struct ProcessResult {
 
 // Looks argv[0] up in PATH when it has no '/', as execvp does. Fails when the program cannot
 // be started; a non-zero exit is a result, not an error.
-[[nodiscard]] Result<ProcessResult> run_program(const std::vector<std::string>& argv);
+// `env` entries ("NAME=value") are added to (or replace in) the inherited environment.
+[[nodiscard]] Result<ProcessResult> run_program(const std::vector<std::string>& argv,
+                                               const std::vector<std::string>& env = {});
 
 // Finds a program in $PATH (or the usual sbin/bin dirs when PATH is unset); "" when absent.
 [[nodiscard]] std::string find_program(const std::string& name);

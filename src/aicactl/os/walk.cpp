@@ -134,7 +134,8 @@ class Walker {
   // Opens a pending directory: through its parent's fd when kept, else from the root.
   UniqueFd open_pending(const PendingDir& dir) {
     if (dir.parent_fd) {
-      return UniqueFd(::openat(dir.parent_fd->get(), dir.node->name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      return UniqueFd(
+          ::openat(dir.parent_fd->get(), dir.node->name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     }
     std::vector<const DirNode*> chain;
     for (const DirNode* n = dir.node.get(); n != nullptr; n = n->parent.get()) {
@@ -166,7 +167,8 @@ class Walker {
         if (dir.depth == 0) {
           root_failed_ = true;
         }
-        record_error(OsError{errno, errno == EAGAIN ? "walk (directory replaced while walking)" : "open directory", path});
+        record_error(
+            OsError{errno, errno == EAGAIN ? "walk (directory replaced while walking)" : "open directory", path});
       }
       return;
     }
@@ -181,7 +183,8 @@ class Walker {
     }
     ++dirs_;
     const int parent_fd = dir.parent_fd ? dir.parent_fd->get() : -1;
-    visit_(WalkEntry{parent_fd, dir.node->name.c_str(), opened.get(), &*info, dir.parent_path.get(), dir.depth, worker});
+    visit_(
+        WalkEntry{parent_fd, dir.node->name.c_str(), opened.get(), &*info, dir.parent_path.get(), dir.depth, worker});
     dir.parent_fd.reset();  // lets the parent's fd close as soon as possible
     list(std::move(opened), dir.node, std::make_shared<const std::string>(path), dir.depth + 1, worker, found);
   }

@@ -15,14 +15,14 @@
 namespace aicactl::os {
 
 struct WalkEntry {
-  int dirfd = -1;                  // the directory holding the entry (-1 for a directory that
-                                   // was re-opened from the root: use `fd`)
-  const char* name = nullptr;      // the entry's name in `dirfd`
-  int fd = -1;                     // for directories: an fd on the directory itself, else -1
-  const FileInfo* info = nullptr;  // statx of the entry (for directories: of `fd`)
+  int dirfd = -1;                         // the directory holding the entry (-1 for a directory that
+                                          // was re-opened from the root: use `fd`)
+  const char* name = nullptr;             // the entry's name in `dirfd`
+  int fd = -1;                            // for directories: an fd on the directory itself, else -1
+  const FileInfo* info = nullptr;         // statx of the entry (for directories: of `fd`)
   const std::string* dir_path = nullptr;  // path of the directory holding the entry
-  unsigned depth = 0;              // 0 for the root
-  unsigned worker = 0;             // index of the calling thread, < WalkOptions::threads
+  unsigned depth = 0;                     // 0 for the root
+  unsigned worker = 0;                    // index of the calling thread, < WalkOptions::threads
 
   [[nodiscard]] std::string path() const { return join_path(*dir_path, name); }
 };
@@ -33,9 +33,9 @@ struct WalkOptions {
 
 struct WalkSummary {
   std::uint64_t directories = 0;
-  std::uint64_t others = 0;            // files, symlinks, fifos, sockets, devices
+  std::uint64_t others = 0;                 // files, symlinks, fifos, sockets, devices
   std::vector<std::string> mounts_skipped;  // directories on another mount, not entered
-  std::vector<OsError> errors;         // entries that could not be listed or opened
+  std::vector<OsError> errors;              // entries that could not be listed or opened
 };
 
 // The visitor sees the root first, every directory before its children, and is called from
@@ -44,6 +44,7 @@ using WalkVisitor = std::function<void(const WalkEntry&)>;
 
 // Fails only when the root itself cannot be opened as a directory (a symlink root fails with
 // ELOOP); every later problem is collected in WalkSummary::errors.
-[[nodiscard]] Result<WalkSummary> walk_tree(std::string_view root, const WalkOptions& options, const WalkVisitor& visit);
+[[nodiscard]] Result<WalkSummary> walk_tree(std::string_view root, const WalkOptions& options,
+                                            const WalkVisitor& visit);
 
 }  // namespace aicactl::os

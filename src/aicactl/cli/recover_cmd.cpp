@@ -1,0 +1,65 @@
+// aicactl recover: rebuild from /data alone (what the boot unit runs).
+#include <spdlog/spdlog.h>
+
+#include "aicactl/cli/context.hpp"
+#include "aicactl/cli/render.hpp"
+#include "aicactl/core/errors.hpp"
+#include "aicactl/core/recover.hpp"
+#include "aicactl/core/registry.hpp"
+#include "aicactl/core/spec.hpp"
+#include "aicactl/core/users.hpp"
+
+namespace aicactl::cli {
+namespace {
+
+int run_recover(const GlobalOptions& options) {
+  require_root(options, "recover");
+  const core::Config config = load_config(options);
+  if (config.require_data_mount) {
+    if (auto why = core::data_mount_problem(config); !why.empty()) {
+      throw core::Error(core::ExitCode::failure, "Refusing to recover: " + why);
+    }
+  }
+  const auto lock = begin_mutation(options, config, "recover");
+  const core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
+
+  // 1. groups with their recorded gids (before setup, which would otherwise make gpu-users anew)
+  core::Plan groups;
+  groups.items = core::plan_registry_groups(registry);
+  core::Report report = core::apply_plan(groups, options.dry());
+
+  // 2. everything setup manages; top-level directories only, never a recursive walk at boot
+  const core::ServerSpec spec = core::build_spec(config, core::read_host_facts());
+  report.merge(core::apply_plan(core::plan_setup(spec, core::inspect(spec)), options.dry()));
+
+  // 3. every registered user: account with its uid, home, link, conda settings
+  std::size_t users_failed = 0;
+  for (const auto& rec : registry.users) {
+    core::Plan plan;
+    plan.items = core::plan_user(core::user_spec(config, rec, core::AccountPolicy::restore),
+                                 core::inspect_user(core::user_spec(config, rec, core::AccountPolicy::restore)));
+    const core::Report user_report = core::apply_plan(plan, options.dry());
+    if (user_report.failed > 0) {
+      ++users_failed;
+      spdlog::error("User '{}' was not fully recovered", rec.name);
+    }
+    report.merge(user_report);
+  }
+  report.notes.push_back(std::to_string(registry.users.size() - users_failed) + " of " +
+                         std::to_string(registry.users.size()) + " users recovered");
+  render_report(options, "recover", report);
+  if (users_failed > 0 || report.failed > 0) {
+    return static_cast<int>(core::ExitCode::partial);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void register_recover(Registrar& r) {
+  auto* cmd = r.app.add_subcommand("recover", "Rebuild groups, accounts, links and the global env from /data (boot)");
+  cmd->fallthrough();
+  cmd->callback([&r] { r.set_handler([&o = r.options] { return run_recover(o); }); });
+}
+
+}  // namespace aicactl::cli

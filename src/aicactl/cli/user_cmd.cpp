@@ -1,0 +1,444 @@
+// aicactl user add | repair | list | remove | import: registered users with homes on /data.
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <ctime>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "aicactl/cli/context.hpp"
+#include "aicactl/cli/render.hpp"
+#include "aicactl/core/errors.hpp"
+#include "aicactl/core/registry.hpp"
+#include "aicactl/core/repair.hpp"
+#include "aicactl/core/users.hpp"
+#include "aicactl/os/accounts.hpp"
+#include "aicactl/os/fs.hpp"
+#include "aicactl/os/process.hpp"
+#include "aicactl/os/tree_ops.hpp"
+#include "aicactl/os/walk.hpp"
+
+namespace aicactl::cli {
+namespace {
+
+struct AddOptions {
+  std::string name;
+  std::vector<std::string> groups;
+  long long uid = -1;
+  std::string shell = "/bin/bash";
+  std::string expires;
+  bool force = false;
+};
+
+struct NamesOptions {
+  std::vector<std::string> names;
+  bool all = false;
+  bool usage = false;
+};
+
+struct RemoveOptions {
+  std::string name;
+  bool archive = false;
+  bool purge = false;
+  bool yes = false;
+};
+
+[[noreturn]] void bad_input(const std::string& message) { throw core::Error(core::ExitCode::bad_data, message); }
+[[noreturn]] void bad_usage(const std::string& message) { throw core::Error(core::ExitCode::usage, message); }
+
+void validate_add(const AddOptions& o) {
+  core::validate_user_name(o.name);
+  for (const auto& g : o.groups) {
+    if (auto why = core::name_problem(g); !why.empty()) {
+      bad_input("Invalid group name '" + g + "': " + why);
+    }
+  }
+  if (o.uid != -1 && (o.uid < 1000 || o.uid > 60000)) {
+    bad_input("Invalid --uid " + std::to_string(o.uid) + ": must be between 1000 and 60000 (regular accounts)");
+  }
+  if (o.shell.empty() || o.shell.front() != '/' || o.shell.find_first_of(":\n") != std::string::npos) {
+    bad_input("Invalid --shell '" + o.shell + "': must be an absolute path");
+  }
+  if (!o.expires.empty()) {
+    if (auto why = core::date_problem(o.expires); !why.empty()) {
+      bad_input("Invalid --expires '" + o.expires + "': " + why);
+    }
+  }
+}
+
+// The sharing group, the groups the registry already has for the user, and the new ones.
+std::vector<std::string> wanted_groups(const core::Config& config, const std::vector<std::string>& extra,
+                                       const core::UserRecord* previous) {
+  std::vector<std::string> all = extra;
+  if (previous != nullptr) {
+    for (const auto& g : previous->groups) {
+      all.push_back(g.name);
+    }
+  }
+  std::vector<std::string> groups = {config.group};
+  for (const auto& g : all) {
+    if (std::find(groups.begin(), groups.end(), g) == groups.end()) {
+      groups.push_back(g);
+    }
+  }
+  return groups;
+}
+
+// Applies the user's plan, then records the account in the registry (when it exists).
+core::Report add_one(const GlobalOptions& options, const core::Config& config, core::Registry& registry,
+                     const AddOptions& o) {
+  core::UserRecord record;
+  record.name = o.name;
+  record.shell = o.shell;
+  record.expires = o.expires;
+  const std::vector<std::string> groups = wanted_groups(config, o.groups, registry.find(o.name));
+  for (const auto& g : groups) {
+    record.groups.push_back(core::GroupRef{g, 0});
+  }
+  core::UserSpec spec = core::user_spec(config, record, core::AccountPolicy::create_new);
+  spec.want_uid = o.uid == -1 ? std::nullopt : std::optional<uid_t>(static_cast<uid_t>(o.uid));
+  spec.force_link = o.force;
+  core::Plan plan;
+  plan.items = core::plan_user(spec, core::inspect_user(spec));
+  core::Report report = core::apply_plan(plan, options.dry());
+  if (report.failed > 0) {
+    return report;
+  }
+  auto full = core::record_of_account(o.name, groups, registry.find(o.name));
+  if (!full) {
+    if (options.dry_run) {
+      report.actions.push_back(core::ActionReport{"register", o.name, "Would register '" + o.name + "' in '" +
+                                                  config.under_root(core::kRegistryFile) + "'",
+                                                  core::Status::planned, ""});
+    }
+    return report;
+  }
+  if (!o.expires.empty()) {
+    full->expires = o.expires;
+  }
+  registry.put(*full);
+  core::Plan reg;
+  reg.items.push_back(core::plan_registry_write(config, registry));
+  report.merge(core::apply_plan(reg, options.dry()));
+  return report;
+}
+
+int run_add(const GlobalOptions& options, const AddOptions& o) {
+  validate_add(o);
+  require_root(options, "user add");
+  const core::Config config = load_config(options);
+  const auto lock = begin_mutation(options, config, "user add");
+  core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
+  const core::Report report = add_one(options, config, registry, o);
+  render_report(options, "user add", report);
+  return static_cast<int>(report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
+}
+
+// `name:group` or `name group` per line, '#' comments: the users.txt of older installs.
+std::vector<AddOptions> parse_users_txt(const std::string& text, const std::string& origin) {
+  std::vector<AddOptions> out;
+  std::istringstream in(text);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (auto hash = line.find('#'); hash != std::string::npos) {
+      line.erase(hash);
+    }
+    for (char& c : line) {
+      if (c == ':' || c == '\t' || c == ',') {
+        c = ' ';
+      }
+    }
+    std::istringstream fields(line);
+    AddOptions o;
+    if (!(fields >> o.name)) {
+      continue;
+    }
+    std::string g;
+    while (fields >> g) {
+      o.groups.push_back(g);
+    }
+    try {
+      validate_add(o);
+    } catch (const core::Error& e) {
+      bad_input("'" + origin + "' line " + std::to_string(number) + ": " + e.what());
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+int run_import(const GlobalOptions& options, const std::string& file) {
+  auto text = os::read_file(file.front() == '/' ? file : os::join_path(std::getenv("PWD") ? std::getenv("PWD") : "/", file));
+  if (!text || !text->has_value()) {
+    bad_input("Cannot read '" + file + "'");
+  }
+  const auto users = parse_users_txt(**text, file);  // every line validated before anything changes
+  require_root(options, "user import");
+  const core::Config config = load_config(options);
+  const auto lock = begin_mutation(options, config, "user import");
+  core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
+  core::Report all;
+  for (const auto& o : users) {
+    all.merge(add_one(options, config, registry, o));
+  }
+  render_report(options, "user import", all);
+  return static_cast<int>(all.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
+}
+
+int run_repair(const GlobalOptions& options, const NamesOptions& o) {
+  if (o.all == !o.names.empty()) {
+    bad_usage("user repair: name users or give --all (not both)");
+  }
+  for (const auto& n : o.names) {
+    core::validate_user_name(n);
+  }
+  require_root(options, "user repair");
+  const core::Config config = load_config(options);
+  const auto lock = begin_mutation(options, config, "user repair");
+  const core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
+  std::vector<core::UserRecord> users;
+  if (o.all) {
+    users = registry.users;
+  } else {
+    for (const auto& n : o.names) {
+      const core::UserRecord* rec = registry.find(n);
+      if (rec == nullptr) {
+        bad_input("User '" + n + "' is not registered (see: aicactl user list)");
+      }
+      users.push_back(*rec);
+    }
+  }
+  core::Report report;
+  std::vector<core::RepairResult> trees;
+  for (const auto& rec : users) {
+    core::UserSpec spec = core::user_spec(config, rec, core::AccountPolicy::restore);
+    core::Plan plan;
+    plan.items = core::plan_user(spec, core::inspect_user(spec));
+    report.merge(core::apply_plan(plan, options.dry()));
+    auto account = os::find_user(rec.name);
+    auto home = os::lstat_path(spec.data_home);
+    if (account && home && *home && (*home)->is_dir() && (*home)->uid == account->uid) {
+      trees.push_back(core::repair_home_tree(spec.data_home, account->uid, account->gid, options.dry()));
+    }
+  }
+  render_report(options, "user repair", report);
+  if (!options.json) {
+    render_repairs(options, trees, {});
+  }
+  const bool tree_failed = std::any_of(trees.begin(), trees.end(), [](const auto& t) { return !t.errors.empty(); });
+  return static_cast<int>(report.failed > 0 || tree_failed ? core::ExitCode::partial : core::ExitCode::ok);
+}
+
+int run_list(const GlobalOptions& options, const NamesOptions& o) {
+  const core::Config config = load_config(options);
+  const core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& rec : registry.users) {
+    const core::UserSpec spec = core::user_spec(config, rec, core::AccountPolicy::restore);
+    const auto account = os::find_user(rec.name);
+    const auto home = os::lstat_path(spec.data_home);
+    const bool account_ok = account.has_value();
+    const bool uid_ok = account && account->uid == rec.uid;
+    const bool link_ok = os::read_link(spec.link) == spec.data_home;
+    const bool home_ok = home && *home && (*home)->is_dir() && account && (*home)->uid == account->uid;
+    nlohmann::json row{{"name", rec.name},     {"uid", rec.uid},         {"group", rec.primary.name},
+                       {"gid", rec.primary.gid}, {"account", account_ok},  {"same_uid", uid_ok},
+                       {"link", link_ok},       {"home_owner", home_ok},  {"expires", rec.expires},
+                       {"created_at", rec.created_at}};
+    nlohmann::json groups = nlohmann::json::array();
+    for (const auto& g : rec.groups) {
+      groups.push_back(g.name);
+    }
+    row["groups"] = groups;
+    if (o.usage) {
+      std::uint64_t bytes = 0;
+      (void)os::walk_tree(spec.data_home, os::WalkOptions{2}, [&](const os::WalkEntry& e) {
+        __atomic_add_fetch(&bytes, e.info->blocks * 512, __ATOMIC_RELAXED);
+      });
+      row["usage_bytes"] = bytes;
+    }
+    rows.push_back(std::move(row));
+  }
+  if (options.json) {
+    std::cout << nlohmann::json{{"users", rows}}.dump(2) << "\n";
+    return 0;
+  }
+  auto mark = [](bool ok) { return ok ? "\u2713" : "\u2717"; };
+  std::cout << "USER             UID    GROUPS                    ACCOUNT UID LINK HOME" << (o.usage ? "  USAGE" : "")
+            << "\n";
+  for (const auto& r : rows) {
+    std::string groups;
+    for (const auto& g : r["groups"]) {
+      groups += (groups.empty() ? "" : ",") + g.get<std::string>();
+    }
+    std::printf("%-16s %-6u %-25s %-7s %-3s %-4s %-4s", r["name"].get<std::string>().c_str(), r["uid"].get<unsigned>(),
+                groups.c_str(), mark(r["account"].get<bool>()), mark(r["same_uid"].get<bool>()),
+                mark(r["link"].get<bool>()), mark(r["home_owner"].get<bool>()));
+    if (o.usage) {
+      std::printf("  %.1fG", static_cast<double>(r["usage_bytes"].get<std::uint64_t>()) / 1e9);
+    }
+    std::printf("\n");
+  }
+  std::fflush(stdout);
+  return 0;
+}
+
+std::string today() {
+  std::array<char, 16> buf{};
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  std::strftime(buf.data(), buf.size(), "%Y%m%d", &tm);
+  return buf.data();
+}
+
+int run_remove(const GlobalOptions& options, const RemoveOptions& o) {
+  core::validate_user_name(o.name);
+  if (o.purge && !o.yes) {
+    bad_usage("user remove --purge deletes the home for good; add --yes to confirm");
+  }
+  if (o.purge && o.archive) {
+    bad_usage("user remove: --archive and --purge exclude each other");
+  }
+  require_root(options, "user remove");
+  const core::Config config = load_config(options);
+  const auto lock = begin_mutation(options, config, "user remove");
+  core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
+  if (registry.find(o.name) == nullptr && !os::find_user(o.name)) {
+    bad_input("User '" + o.name + "' is neither registered nor an account");
+  }
+  const std::string data_home = config.under_root("users/" + o.name);
+  const std::string link = "/home/" + o.name;
+  core::Report report;
+  auto step = [&](const std::string& kind, const std::string& target, const std::string& future,
+                  const std::string& past, const std::function<os::Result<void>()>& apply) {
+    core::ActionReport r{kind, target, options.dry_run ? future : past, core::Status::planned, ""};
+    if (!options.dry_run) {
+      if (auto res = apply(); res) {
+        r.status = core::Status::changed;
+        ++report.changed;
+      } else {
+        r.status = core::Status::failed;
+        r.description = future;
+        r.error = res.error().message();
+        ++report.failed;
+      }
+    }
+    report.actions.push_back(std::move(r));
+  };
+  if (os::read_link(link) == data_home) {
+    step("unlink", link, "Would remove link '" + link + "'", "Removed link '" + link + "'", [&]() -> os::Result<void> {
+      auto parent = os::open_parent(link);
+      if (!parent) {
+        return std::unexpected(parent.error());
+      }
+      if (::unlinkat(parent->first.get(), parent->second.c_str(), 0) != 0) {
+        return os::fail("remove link", link);
+      }
+      return {};
+    });
+  }
+  if (os::find_user(o.name)) {
+    step("delete-account", o.name, "Would delete account '" + o.name + "' (userdel, data kept)",
+         "Deleted account '" + o.name + "' (data kept)", [&]() -> os::Result<void> {
+           auto r = os::run_program({"userdel", "--", o.name});
+           if (!r) {
+             return std::unexpected(r.error());
+           }
+           if (r->exit_code != 0) {
+             return os::fail("delete account (userdel: " + r->err + ")", o.name, 0);
+           }
+           return {};
+         });
+  }
+  if (auto home = os::lstat_path(data_home); home && *home && (*home)->is_dir()) {
+    if (o.archive) {
+      const std::string archive = config.under_root("archive/" + o.name + "-" + today());
+      step("archive", data_home, "Would move '" + data_home + "' to '" + archive + "'",
+           "Moved '" + data_home + "' to '" + archive + "'", [&]() -> os::Result<void> {
+             auto root = os::open_dir(config.data_root);
+             if (!root) {
+               return std::unexpected(root.error());
+             }
+             if (::mkdirat(root->get(), "archive", 0700) != 0 && errno != EEXIST) {
+               return os::fail("create directory", config.under_root("archive"));
+             }
+             if (::renameat(root->get(), ("users/" + o.name).c_str(), root->get(),
+                            ("archive/" + o.name + "-" + today()).c_str()) != 0) {
+               return os::fail("move '" + data_home + "' to", archive);
+             }
+             return {};
+           });
+    } else if (o.purge) {
+      step("purge", data_home, "Would delete '" + data_home + "' and everything in it",
+           "Deleted '" + data_home + "' and everything in it", [&]() -> os::Result<void> {
+             auto users = os::open_dir(config.under_root("users"));
+             if (!users) {
+               return std::unexpected(users.error());
+             }
+             return os::remove_tree_at(users->get(), o.name.c_str(), data_home);
+           });
+    } else {
+      report.notes.push_back("Kept '" + data_home + "' (use --archive to move it to " + config.under_root("archive") +
+                             ", or --purge --yes to delete it)");
+    }
+  }
+  if (report.failed == 0 && registry.remove(o.name)) {
+    core::Plan reg;
+    reg.items.push_back(core::plan_registry_write(config, registry));
+    report.merge(core::apply_plan(reg, options.dry()));
+  }
+  render_report(options, "user remove", report);
+  return static_cast<int>(report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
+}
+
+}  // namespace
+
+void register_user(Registrar& r) {
+  auto* user = r.app.add_subcommand("user", "Registered users: homes on /data, accounts that survive a re-image");
+  user->require_subcommand(1);
+  user->fallthrough();
+
+  auto add = std::make_shared<AddOptions>();
+  auto* cmd = user->add_subcommand("add", "Create or adopt an account, its home on /data and the /home link");
+  cmd->add_option("name", add->name, "User name")->required();
+  cmd->add_option("-g,--group", add->groups, "Also add to this group (repeatable)");
+  cmd->add_option("--uid", add->uid, "The uid for a new account (>= 1000)");
+  cmd->add_option("--shell", add->shell, "Login shell of a new account (default /bin/bash)");
+  cmd->add_option("--expires", add->expires, "Account expiry date YYYY-MM-DD");
+  cmd->add_flag("--force", add->force, "Replace a /home/NAME symlink that points elsewhere");
+  cmd->fallthrough();
+  cmd->callback([&r, add] { r.set_handler([&o = r.options, add] { return run_add(o, *add); }); });
+
+  auto names = std::make_shared<NamesOptions>();
+  cmd = user->add_subcommand("repair", "Re-assert link, home owner/mode, conda settings and home ownership");
+  cmd->add_option("names", names->names, "User names");
+  cmd->add_flag("--all", names->all, "Every registered user");
+  cmd->fallthrough();
+  cmd->callback([&r, names] { r.set_handler([&o = r.options, names] { return run_repair(o, *names); }); });
+
+  cmd = user->add_subcommand("list", "The registry with the live status of each user");
+  cmd->add_flag("--usage", names->usage, "Also measure each home's disk usage");
+  cmd->fallthrough();
+  cmd->callback([&r, names] { r.set_handler([&o = r.options, names] { return run_list(o, *names); }); });
+
+  auto rm = std::make_shared<RemoveOptions>();
+  cmd = user->add_subcommand("remove", "Unregister a user, remove the link and the account; data is kept");
+  cmd->add_option("name", rm->name, "User name")->required();
+  cmd->add_flag("--archive", rm->archive, "Move the home to /data/archive/NAME-YYYYMMDD");
+  cmd->add_flag("--purge", rm->purge, "Delete the home (needs --yes)");
+  cmd->add_flag("--yes", rm->yes, "Confirm --purge");
+  cmd->fallthrough();
+  cmd->callback([&r, rm] { r.set_handler([&o = r.options, rm] { return run_remove(o, *rm); }); });
+
+  auto file = std::make_shared<std::string>();
+  cmd = user->add_subcommand("import", "Add every user of an older users.txt (name:group or name group per line)");
+  cmd->add_option("file", *file, "The users.txt file")->required();
+  cmd->fallthrough();
+  cmd->callback([&r, file] { r.set_handler([&o = r.options, file] { return run_import(o, *file); }); });
+}
+
+}  // namespace aicactl::cli

@@ -1,0 +1,53 @@
+// The user registry on the persistent disk (/data/system/config/users.toml): everything needed
+// to recreate an account after the root disk was wiped, with its original uid and gids.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aicactl::core {
+
+struct GroupRef {
+  std::string name;
+  gid_t gid = 0;
+  bool operator==(const GroupRef&) const = default;
+};
+
+struct UserRecord {
+  std::string name;
+  uid_t uid = 0;
+  GroupRef primary;
+  std::vector<GroupRef> groups;  // supplementary, sorted by name
+  std::string shell = "/bin/bash";
+  std::string expires;     // YYYY-MM-DD or ""
+  std::string created_at;  // ISO 8601 UTC
+  bool operator==(const UserRecord&) const = default;
+};
+
+struct Registry {
+  std::vector<UserRecord> users;  // sorted by name
+
+  [[nodiscard]] const UserRecord* find(std::string_view name) const;
+  // Adds or replaces the record with the same name.
+  void put(UserRecord record);
+  bool remove(std::string_view name);
+};
+
+inline constexpr std::string_view kRegistryFile = "system/config/users.toml";
+
+// Parses the registry; a malformed file is an Error (bad_data) naming the entry.
+[[nodiscard]] Registry parse_registry(std::string_view text, const std::string& origin);
+[[nodiscard]] std::string render_registry(const Registry& registry);
+// Reads `path`; an absent file is an empty registry.
+[[nodiscard]] Registry load_registry(const std::string& path);
+// Writes atomically (root:root 0644).
+void save_registry(const std::string& path, const Registry& registry);
+
+// Validates YYYY-MM-DD; returns the problem or "".
+[[nodiscard]] std::string date_problem(std::string_view date);
+
+}  // namespace aicactl::core

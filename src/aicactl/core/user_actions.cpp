@@ -1,0 +1,283 @@
+#include "aicactl/core/user_actions.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <dirent.h>
+
+#include <random>
+#include <tuple>
+
+#include "aicactl/os/accounts.hpp"
+#include "aicactl/os/atomic_file.hpp"
+#include "aicactl/os/fs.hpp"
+#include "aicactl/os/process.hpp"
+#include "aicactl/os/tree_ops.hpp"
+#include "aicactl/os/walk.hpp"
+
+namespace aicactl::core::detail {
+namespace {
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
+    s.pop_back();
+  }
+  return s;
+}
+
+std::string join(const std::vector<std::string>& parts, char sep) {
+  std::string out;
+  for (const auto& p : parts) {
+    out += (out.empty() ? "" : std::string(1, sep)) + p;
+  }
+  return out;
+}
+
+std::string random_suffix() {
+  std::random_device rd;
+  return std::to_string(rd());
+}
+
+os::Result<std::pair<uid_t, gid_t>> owner_of(const std::string& user) {
+  auto u = os::find_user(user);
+  if (!u) {
+    return os::fail("find user", user, ENOENT);
+  }
+  return std::pair{u->uid, u->gid};
+}
+
+// Gives every entry below `root` (a fresh, still root-only tree) to uid:gid, by fd.
+os::Result<void> chown_tree(const std::string& root, uid_t uid, gid_t gid) {
+  std::string first_error;
+  auto summary = os::walk_tree(root, os::WalkOptions{1}, [&](const os::WalkEntry& e) {
+    if (e.depth == 0) {
+      return;
+    }
+    const int rc = e.fd >= 0 ? ::fchown(e.fd, uid, gid) : ::fchownat(e.dirfd, e.name, uid, gid, AT_SYMLINK_NOFOLLOW);
+    if (rc != 0 && first_error.empty()) {
+      first_error = e.path();
+    }
+  });
+  if (!summary) {
+    return std::unexpected(summary.error());
+  }
+  if (!first_error.empty()) {
+    return os::fail("change owner of", first_error, EPERM);
+  }
+  return {};
+}
+
+std::vector<std::string> list_names(int fd) {
+  std::vector<std::string> names;
+  const int dup = ::dup(fd);
+  DIR* dir = dup >= 0 ? ::fdopendir(dup) : nullptr;
+  if (dir == nullptr) {
+    if (dup >= 0) {
+      ::close(dup);
+    }
+    return names;
+  }
+  while (const dirent* d = ::readdir(dir)) {
+    const std::string n = d->d_name;
+    if (n != "." && n != "..") {
+      names.push_back(n);
+    }
+  }
+  ::closedir(dir);
+  return names;
+}
+
+// Copies `from` into a stage dir below `to_fd` with cp -a, verifies the copy against the
+// original by digest, then renames each top-level entry into place. The original is untouched
+// until the caller removes it; on failure the stage is removed.
+os::Result<void> copy_verified(const std::string& from, int to_fd, const std::string& to,
+                               const std::vector<std::string>& names) {
+  const std::string stage_name = ".aicactl-migrate-" + random_suffix();
+  const std::string stage = os::join_path(to, stage_name);
+  if (::mkdirat(to_fd, stage_name.c_str(), 0700) != 0) {
+    return os::fail("create directory", stage);
+  }
+  auto cleanup = [&] { (void)os::remove_tree_at(to_fd, stage_name.c_str(), stage); };
+  if (auto r = run_tool({"cp", "-a", "--", from + "/.", stage + "/"}, from); !r) {
+    cleanup();
+    return r;
+  }
+  auto original = os::digest_tree(from);
+  auto copy = os::digest_tree(stage);
+  if (!original || !copy || *original != *copy) {
+    cleanup();
+    return os::fail("verify the copy of", from, EIO);
+  }
+  auto stage_fd = os::open_dir_at(to_fd, stage_name.c_str(), stage);
+  if (!stage_fd) {
+    cleanup();
+    return std::unexpected(stage_fd.error());
+  }
+  for (const auto& n : names) {
+    if (::renameat(stage_fd->get(), n.c_str(), to_fd, n.c_str()) != 0) {
+      cleanup();
+      return os::fail("move into place", os::join_path(to, n));
+    }
+  }
+  cleanup();
+  return {};
+}
+
+}  // namespace
+
+os::Result<void> apply_create_account(const CreateAccount& a) {
+  if (os::find_user(a.name)) {
+    return {};
+  }
+  std::vector<std::string> argv = {"useradd", "-M", "-d", a.home};
+  if (a.uid) {
+    argv.insert(argv.end(), {"-u", std::to_string(*a.uid)});
+  }
+  if (a.primary_group.empty()) {
+    argv.emplace_back("-U");
+  } else {
+    argv.insert(argv.end(), {"-g", a.primary_group});
+  }
+  if (!a.groups.empty()) {
+    argv.insert(argv.end(), {"-G", join(a.groups, ',')});
+  }
+  if (!a.shell.empty()) {
+    argv.insert(argv.end(), {"-s", a.shell});
+  }
+  if (!a.expires.empty()) {
+    argv.insert(argv.end(), {"-e", a.expires});
+  }
+  argv.emplace_back("--");
+  argv.push_back(a.name);
+  return run_tool(argv, a.name);
+}
+
+os::Result<void> apply_add_to_group(const AddToGroup& a) {
+  // gpasswd edits /etc/group directly, so it also works for users that come from LDAP/SSSD.
+  return run_tool({"gpasswd", "-a", a.user, a.group}, a.user);
+}
+
+os::Result<void> apply_create_home(const CreateHome& a) {
+  auto owner = owner_of(a.user);
+  if (!owner) {
+    return std::unexpected(owner.error());
+  }
+  auto parent = os::open_parent(a.path);
+  if (!parent) {
+    return std::unexpected(parent.error());
+  }
+  const char* name = parent->second.c_str();
+  // Root-only while it is being filled, handed over last: the user cannot race the seeding.
+  if (::mkdirat(parent->first.get(), name, 0700) != 0) {
+    return os::fail("create directory", a.path);
+  }
+  auto fd = os::open_dir_at(parent->first.get(), name, a.path);
+  if (!fd) {
+    return std::unexpected(fd.error());
+  }
+  if (a.seed && ::access("/etc/skel", F_OK) == 0) {
+    if (auto r = run_tool({"cp", "-a", "--no-preserve=ownership", "--", "/etc/skel/.", a.path + "/"}, a.path); !r) {
+      return r;
+    }
+    if (auto r = chown_tree(a.path, owner->first, owner->second); !r) {
+      return r;
+    }
+  }
+  if (auto r = os::chown_fd(fd->get(), owner->first, owner->second, a.path); !r) {
+    return r;
+  }
+  return os::chmod_fd(fd->get(), a.mode, a.path);
+}
+
+os::Result<void> apply_migrate_home(const MigrateHome& a) {
+  auto from_parent = os::open_parent(a.from);
+  if (!from_parent) {
+    return std::unexpected(from_parent.error());
+  }
+  auto from_fd = os::open_dir_at(from_parent->first.get(), from_parent->second.c_str(), a.from);
+  auto to_fd = os::open_dir(a.to);
+  if (!from_fd || !to_fd) {
+    return std::unexpected(!from_fd ? from_fd.error() : to_fd.error());
+  }
+  const auto names = list_names(from_fd->get());
+  std::string conflicts;
+  for (const auto& n : names) {
+    if (os::stat_at(to_fd->get(), n.c_str())) {
+      conflicts += (conflicts.empty() ? "" : ", ") + n;
+    }
+  }
+  if (!conflicts.empty()) {
+    return os::fail("move '" + a.from + "' (already in the target, nothing was moved: " + conflicts + ") into", a.to,
+                    EEXIST);
+  }
+  auto from_info = os::stat_fd(from_fd->get());
+  auto to_info = os::stat_fd(to_fd->get());
+  if (!from_info || !to_info) {
+    return os::fail("stat", a.from, EIO);
+  }
+  if (from_info->dev == to_info->dev) {
+    for (const auto& n : names) {
+      if (::renameat(from_fd->get(), n.c_str(), to_fd->get(), n.c_str()) != 0) {
+        return os::fail("move into '" + a.to + "'", os::join_path(a.from, n));
+      }
+    }
+  } else if (!names.empty()) {
+    if (auto r = copy_verified(a.from, to_fd->get(), a.to, names); !r) {
+      return r;
+    }
+  }
+  // Everything is safe on /data now: the original goes (by fd, never following a link).
+  from_fd->reset();
+  return os::remove_tree_at(from_parent->first.get(), from_parent->second.c_str(), a.from);
+}
+
+os::Result<void> apply_make_symlink(const MakeSymlink& a) {
+  auto parent = os::open_parent(a.link);
+  if (!parent) {
+    return std::unexpected(parent.error());
+  }
+  const int pfd = parent->first.get();
+  const char* name = parent->second.c_str();
+  if (auto info = os::stat_at(pfd, name); info && info->is_dir()) {
+    if (::unlinkat(pfd, name, AT_REMOVEDIR) != 0) {  // only an empty directory goes
+      return os::fail("replace directory with a link", a.link);
+    }
+  }
+  const std::string temp = "." + parent->second + ".aicactl-" + random_suffix();
+  if (::symlinkat(a.target.c_str(), pfd, temp.c_str()) != 0) {
+    return os::fail("create link", a.link);
+  }
+  if (::renameat(pfd, temp.c_str(), pfd, name) != 0) {
+    const int err = errno;
+    ::unlinkat(pfd, temp.c_str(), 0);
+    return os::fail("create link", a.link, err);
+  }
+  return {};
+}
+
+os::Result<void> apply_write_file(const WriteFile& a) {
+  uid_t uid = a.uid;
+  gid_t gid = a.gid;
+  if (!a.owner.empty()) {
+    auto owner = owner_of(a.owner);
+    if (!owner) {
+      return std::unexpected(owner.error());
+    }
+    std::tie(uid, gid) = *owner;
+  }
+  return os::write_file_atomically(a.path, a.content, a.mode, uid, gid);
+}
+
+os::Result<void> run_tool(const std::vector<std::string>& argv, const std::string& target) {
+  auto r = os::run_program(argv);
+  if (!r) {
+    return std::unexpected(r.error());
+  }
+  if (r->exit_code != 0) {
+    return os::fail(argv.front() + " (" + trimmed(r->err) + ") for", target, 0);
+  }
+  return {};
+}
+
+}  // namespace aicactl::core::detail

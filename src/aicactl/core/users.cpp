@@ -1,0 +1,298 @@
+#include "aicactl/core/users.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <ctime>
+
+#include "aicactl/core/errors.hpp"
+#include "aicactl/core/merge.hpp"
+#include "aicactl/os/fs.hpp"
+#include "aicactl/os/walk.hpp"
+
+namespace aicactl::core {
+namespace {
+
+constexpr uid_t kFirstRegularUid = 1000;
+constexpr mode_t kHomeMode = 0750;
+
+bool dir_is_empty(const std::string& path) {
+  auto fd = os::open_dir(path);
+  if (!fd) {
+    return false;
+  }
+  bool empty = true;
+  auto summary = os::walk_tree(path, os::WalkOptions{1}, [&](const os::WalkEntry& e) { empty = empty && e.depth == 0; });
+  return summary && empty;
+}
+
+std::vector<std::string> all_group_names(const UserSpec& spec) {
+  std::vector<std::string> names = {spec.record.primary.name};
+  for (const auto& g : spec.record.groups) {
+    names.push_back(g.name);
+  }
+  return names;
+}
+
+}  // namespace
+
+void validate_user_name(const std::string& name) {
+  if (auto why = name_problem(name); !why.empty()) {
+    std::string shown;
+    for (char c : name) {
+      shown += (c == '\n') ? std::string("\\n") : std::string(1, c);
+    }
+    throw Error(ExitCode::bad_data, "Invalid user name '" + shown + "': " + why);
+  }
+  if (name == "root") {
+    throw Error(ExitCode::bad_data, "Refusing user 'root': a system account");
+  }
+  if (auto existing = os::find_user(name); existing && existing->uid < kFirstRegularUid) {
+    throw Error(ExitCode::bad_data,
+                "Refusing user '" + name + "': a system account (uid " + std::to_string(existing->uid) + " < 1000)");
+  }
+}
+
+UserSpec user_spec(const Config& config, const UserRecord& record, AccountPolicy policy) {
+  UserSpec spec;
+  spec.record = record;
+  spec.policy = policy;
+  if (policy == AccountPolicy::restore || record.uid != 0) {
+    spec.want_uid = record.uid;
+  }
+  spec.data_home = config.under_root("users/" + record.name);
+  spec.link = "/home/" + record.name;
+  spec.conda_pkgs = config.cache_path("conda");
+  return spec;
+}
+
+std::string desired_condarc(const UserSpec& spec, std::string_view current) {
+  std::string text(current);
+  const std::string header = "# Created by aicactl: private conda envs in your home, packages from the shared cache.\n";
+  text = merge_setting(text, Setting{FileFormat::yaml_list, "", {"envs_dirs"}, spec.data_home + "/.conda/envs"}, header);
+  if (!spec.conda_pkgs.empty()) {
+    text = merge_setting(text, Setting{FileFormat::yaml_list, "", {"pkgs_dirs"}, spec.conda_pkgs}, header);
+  }
+  return text;
+}
+
+std::optional<UserRecord> record_of_account(const std::string& name, const std::vector<std::string>& groups,
+                                            const UserRecord* previous) {
+  auto account = os::find_user(name);
+  if (!account) {
+    return std::nullopt;
+  }
+  UserRecord rec;
+  rec.name = name;
+  rec.uid = account->uid;
+  auto primary = os::find_group(account->gid);
+  rec.primary = GroupRef{primary ? primary->name : name, account->gid};
+  for (const auto& g : groups) {
+    if (auto info = os::find_group(g); info && g != rec.primary.name) {
+      rec.groups.push_back(GroupRef{info->name, info->gid});
+    }
+  }
+  std::sort(rec.groups.begin(), rec.groups.end(), [](const GroupRef& a, const GroupRef& b) { return a.name < b.name; });
+  rec.groups.erase(std::unique(rec.groups.begin(), rec.groups.end()), rec.groups.end());
+  rec.shell = account->shell;
+  if (previous != nullptr) {
+    rec.created_at = previous->created_at;
+    rec.expires = previous->expires;
+  }
+  if (rec.created_at.empty()) {
+    std::array<char, 32> buf{};
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    rec.created_at = buf.data();
+  }
+  return rec;
+}
+
+PlanItem plan_registry_write(const Config& config, const Registry& registry) {
+  const std::string path = config.under_root(kRegistryFile);
+  PlanItem item{"registry '" + path + "'", {}};
+  const std::string want = render_registry(registry);
+  auto current = os::read_file(path);
+  const bool exists = current && current->has_value();
+  if (!exists || **current != want) {
+    item.actions.emplace_back(WriteFile{path, want, 0644, exists, 0, 0, ""});
+  }
+  return item;
+}
+
+UserState inspect_user(const UserSpec& spec) {
+  UserState st;
+  st.account = os::find_user(spec.record.name);
+  if (spec.want_uid) {
+    st.uid_owner = os::find_user(*spec.want_uid);
+  }
+  for (const auto& name : all_group_names(spec)) {
+    st.groups_by_name.push_back(os::find_group(name));
+  }
+  st.groups_by_gid.push_back(os::find_group(spec.record.primary.gid));
+  for (const auto& g : spec.record.groups) {
+    st.groups_by_gid.push_back(os::find_group(g.gid));
+  }
+  if (st.account) {
+    st.member_of = os::groups_of(*st.account);
+  }
+  if (auto info = os::lstat_path(spec.data_home); info) {
+    st.home.info = *info;
+  } else {
+    st.home.error = info.error().message();
+  }
+  if (auto link = os::lstat_path(spec.link); link) {
+    st.link = *link;
+    if (st.link && st.link->is_symlink()) {
+      st.link_target = os::read_link(spec.link);
+    } else if (st.link && st.link->is_dir()) {
+      st.home_is_empty = dir_is_empty(spec.link);
+    }
+  }
+  if (st.home.info && st.home.info->is_dir()) {
+    if (auto text = os::read_file(os::join_path(spec.data_home, ".condarc")); text && text->has_value()) {
+      st.condarc = **text;
+    }
+  }
+  if (!st.condarc && st.link && st.link->is_dir() && !st.home_is_empty) {
+    // A home about to be migrated: merge into the .condarc that moves over, never replace it.
+    if (auto text = os::read_file(os::join_path(spec.link, ".condarc")); text && text->has_value()) {
+      st.condarc = **text;
+    }
+  }
+  return st;
+}
+
+std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
+  std::vector<PlanItem> items;
+  const UserRecord& rec = spec.record;
+  const bool restore = spec.policy == AccountPolicy::restore;
+
+  // Groups: by name; on restore with the recorded gid, refusing a gid that another name holds.
+  PlanItem groups{"groups of '" + rec.name + "'", {}};
+  const auto names = all_group_names(spec);
+  bool group_conflict = false;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (st.groups_by_name[i]) {
+      const gid_t want = i == 0 ? rec.primary.gid : rec.groups[i - 1].gid;
+      if (restore && st.groups_by_name[i]->gid != want) {
+        groups.actions.emplace_back(Conflict{names[i], "group exists with gid " + std::to_string(st.groups_by_name[i]->gid) +
+                                                           ", the registry says " + std::to_string(want)});
+        group_conflict = true;
+      }
+      continue;
+    }
+    if (i == 0 && !restore) {
+      continue;  // useradd -U makes the user's own group
+    }
+    if (restore) {
+      const auto& holder = st.groups_by_gid[i];
+      const gid_t gid = i == 0 ? rec.primary.gid : rec.groups[i - 1].gid;
+      if (holder && holder->name != names[i]) {
+        groups.actions.emplace_back(
+            Conflict{names[i], "gid " + std::to_string(gid) + " already belongs to group '" + holder->name + "'"});
+        group_conflict = true;
+        continue;
+      }
+      groups.actions.emplace_back(CreateGroup{names[i], gid});
+    } else {
+      groups.actions.emplace_back(Conflict{names[i], "group does not exist"});
+      group_conflict = true;
+    }
+  }
+  items.push_back(std::move(groups));
+
+  // The account: adopted when present; created (restore: with its recorded uid) when missing.
+  PlanItem account{"account '" + rec.name + "'", {}};
+  std::vector<std::string> supplementary;
+  for (const auto& g : rec.groups) {
+    supplementary.push_back(g.name);
+  }
+  if (!st.account) {
+    if (spec.want_uid && st.uid_owner) {
+      account.actions.emplace_back(
+          Conflict{rec.name, "uid " + std::to_string(*spec.want_uid) + " already belongs to '" + st.uid_owner->name + "'"});
+    } else if (!group_conflict) {
+      account.actions.emplace_back(CreateAccount{rec.name, spec.want_uid, restore ? rec.primary.name : "", supplementary,
+                                                 rec.shell, rec.expires, spec.link});
+    }
+  } else {
+    if (restore && st.account->uid != rec.uid) {
+      account.actions.emplace_back(Conflict{rec.name, "account exists with uid " + std::to_string(st.account->uid) +
+                                                          ", the registry says " + std::to_string(rec.uid)});
+    }
+    for (std::size_t i = 0; i < rec.groups.size(); ++i) {
+      const auto& g = st.groups_by_name[i + 1];
+      const bool member = g && std::find(st.member_of.begin(), st.member_of.end(), g->gid) != st.member_of.end();
+      if (!member) {
+        account.actions.emplace_back(AddToGroup{rec.name, rec.groups[i].name});
+      }
+    }
+  }
+  const bool account_ok = account.actions.empty() || std::holds_alternative<CreateAccount>(account.actions.front());
+  items.push_back(std::move(account));
+  if (!account_ok || group_conflict) {
+    return items;  // nothing below is safe without the right account
+  }
+
+  // The home on /data: created when missing, never taken over from another owner.
+  PlanItem home{"home '" + spec.data_home + "'", {}};
+  const bool migrating = st.link && st.link->is_dir() && !st.link->is_symlink();
+  if (!st.home.error.empty()) {
+    home.actions.emplace_back(Conflict{spec.data_home, st.home.error});
+  } else if (!st.home.info) {
+    home.actions.emplace_back(CreateHome{spec.data_home, rec.name, kHomeMode, !migrating || st.home_is_empty});
+  } else if (!st.home.info->is_dir()) {
+    home.actions.emplace_back(Conflict{spec.data_home, "is not a directory"});
+  } else if (st.account && st.home.info->uid != st.account->uid) {
+    home.actions.emplace_back(Conflict{spec.data_home, "is owned by uid " + std::to_string(st.home.info->uid) +
+                                                           ", not " + rec.name + "; refusing to take it over"});
+  } else if (st.account && st.home.info->perms() != kHomeMode) {
+    home.actions.emplace_back(SetMode{spec.data_home, kHomeMode});
+  }
+  const bool home_ok = home.actions.empty() || std::holds_alternative<CreateHome>(home.actions.front()) ||
+                       std::holds_alternative<SetMode>(home.actions.front());
+  items.push_back(std::move(home));
+  if (!home_ok) {
+    return items;
+  }
+
+  // /home/alice -> /data/users/alice; a real directory's content is moved over first.
+  PlanItem link{"link '" + spec.link + "'", {}};
+  if (!st.link) {
+    link.actions.emplace_back(MakeSymlink{spec.link, spec.data_home});
+  } else if (st.link->is_symlink()) {
+    if (st.link_target != spec.data_home) {
+      if (spec.force_link) {
+        link.actions.emplace_back(MakeSymlink{spec.link, spec.data_home});
+      } else {
+        link.actions.emplace_back(
+            Conflict{spec.link, "points to '" + st.link_target + "', not '" + spec.data_home + "' (use --force)"});
+      }
+    }
+  } else if (st.link->is_dir()) {
+    if (!st.home_is_empty) {
+      link.actions.emplace_back(MigrateHome{spec.link, spec.data_home});
+    }
+    link.actions.emplace_back(MakeSymlink{spec.link, spec.data_home});
+  } else {
+    link.actions.emplace_back(Conflict{spec.link, "exists and is neither a directory nor a link"});
+  }
+  items.push_back(std::move(link));
+
+  // Per-user conda settings, merged into the user's own ~/.condarc.
+  PlanItem conda{"conda settings of '" + rec.name + "'", {}};
+  const std::string want = desired_condarc(spec, st.condarc.value_or(""));
+  if (st.condarc != want) {
+    conda.actions.emplace_back(WriteFile{os::join_path(spec.data_home, ".condarc"), want, 0644, st.condarc.has_value(),
+                                         0, 0, rec.name});
+  }
+  items.push_back(std::move(conda));
+  return items;
+}
+
+}  // namespace aicactl::core
