@@ -19,6 +19,8 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 
 std::string quoted(const std::string& s) {
   return "'" + s + "'";
@@ -26,7 +28,7 @@ std::string quoted(const std::string& s) {
 
 std::string octal(mode_t mode) {
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777U));
+  (void)std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777U));
   return buf;
 }
 

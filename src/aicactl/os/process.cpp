@@ -61,6 +61,7 @@ Result<ProcessResult> run_program(const std::vector<std::string>& argv, const st
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out_w.get(), 1);
   posix_spawn_file_actions_adddup2(&actions, err_w.get(), 2);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);  // nothing else we hold leaks into the child
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
   for (const auto& a : argv) {

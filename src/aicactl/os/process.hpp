@@ -20,7 +20,8 @@ struct ProcessResult {
 [[nodiscard]] Result<ProcessResult> run_program(const std::vector<std::string>& argv,
                                                const std::vector<std::string>& env = {});
 
-// Finds a program in $PATH (or the usual sbin/bin dirs when PATH is unset); "" when absent.
+// Finds a program in the absolute directories of $PATH, then the usual sbin/bin dirs; "" when
+// absent.
 [[nodiscard]] std::string find_program(const std::string& name);
 
 }  // namespace aicactl::os

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <ranges>
 #include <thread>
 
 namespace aicactl::os {
@@ -30,10 +31,23 @@ struct LinuxDirent64 {
 // parent fd was not kept be re-opened from the root, component by component, verifying that
 // every directory on the way is still the one that was listed.
 struct DirNode {
-  std::shared_ptr<const DirNode> parent;  // null for the root
+  mutable std::shared_ptr<const DirNode> parent;  // null for the root; mutable for ~DirNode
   std::string name;
   std::uint64_t ino = 0;
   dev_t dev = 0;
+
+  DirNode(std::shared_ptr<const DirNode> p, std::string n, std::uint64_t i, dev_t d)
+      : parent(std::move(p)), name(std::move(n)), ino(i), dev(d) {}
+  DirNode(const DirNode&) = delete;
+  DirNode& operator=(const DirNode&) = delete;
+  // Frees the ancestors that only this node holds one at a time: the default destructor would
+  // recurse once per level, and a user can make a tree deep enough to overflow the stack.
+  ~DirNode() {
+    auto up = std::move(parent);
+    while (up && up.use_count() == 1) {
+      up = std::move(up->parent);
+    }
+  }
 };
 
 // A directory waiting to be opened. It keeps its parent's fd alive while the walk holds few
@@ -79,7 +93,7 @@ class Walker {
     auto slash = root_str.find_last_of('/');
     auto parent_path = std::make_shared<const std::string>(slash == 0 ? "/" : root_str.substr(0, slash));
     root_parent_ = std::make_shared<UniqueFd>(std::move(parent->first));
-    root_node_ = std::make_shared<const DirNode>(DirNode{nullptr, parent->second, info->ino, info->dev});
+    root_node_ = std::make_shared<const DirNode>(nullptr, parent->second, info->ino, info->dev);
     stack_.push_back(PendingDir{root_parent_, root_node_, parent_path, 0});
     const unsigned threads = options_.threads == 0 ? 1 : options_.threads;
     if (threads == 1) {
@@ -143,13 +157,13 @@ class Walker {
     }
     UniqueFd fd;
     int at = root_parent_->get();
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-      UniqueFd next(::openat(at, (*it)->name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    for (const DirNode* step : std::views::reverse(chain)) {
+      UniqueFd next(::openat(at, step->name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!next) {
         return next;
       }
       auto info = stat_fd(next.get());
-      if (!info || info->ino != (*it)->ino || info->dev != (*it)->dev) {
+      if (!info || info->ino != step->ino || info->dev != step->dev) {
         errno = EAGAIN;
         return UniqueFd();
       }
@@ -240,7 +254,7 @@ class Walker {
               held_fds_.fetch_sub(1);
             }
           }
-          found.push_back(PendingDir{shared, std::make_shared<const DirNode>(DirNode{node, name, info->ino, info->dev}),
+          found.push_back(PendingDir{shared, std::make_shared<const DirNode>(node, name, info->ino, info->dev),
                                      path, depth});
           continue;
         }

@@ -25,8 +25,9 @@ ServerSpec small_spec(const std::string& root) {
       DirSpec{root + "/etc", "root", 0755, ModePolicy::create_only, false},
   };
   spec.files = {
-      FileSpec{root + "/etc/pip.conf", Setting{FileFormat::ini, "global", {"cache-dir"}, root + "/data/cache/pip"}, 0644},
-      FileSpec{root + "/etc/profile.sh", Setting{FileFormat::whole, "", {}, "export X=1\n"}, 0644},
+      FileSpec{root + "/etc/pip.conf", {Setting{FileFormat::ini, "global", {"cache-dir"}, root + "/data/cache/pip"}},
+               0644},
+      FileSpec{root + "/etc/profile.sh", {Setting{FileFormat::whole, "", {}, "export X=1\n"}}, 0644},
   };
   return spec;
 }
@@ -74,7 +75,7 @@ TEST(Plan, SymlinkWhereADirectoryBelongsIsAConflict) {
   for (const auto& d : spec.dirs) {
     os::FileInfo info;
     info.mode = S_IFDIR | d.mode;
-    state.paths[d.path] = PathState{info, {}, {}, {}, ""};
+    state.paths[d.path] = PathState{info, {}, {}, {}, "", ""};
   }
   state.paths["/r/data/cache"].info->mode = S_IFLNK | 0777;
   for (const auto& f : spec.files) state.paths[f.path] = PathState{};
