@@ -18,6 +18,9 @@ done
 for cmd in $("$bin" --help | awk '/^Subcommands:/{on=1;next} on&&NF{print $1}'); do
   for sub in $("$bin" "$cmd" --help | awk '/^Subcommands:/{on=1;next} on&&NF{print $1}'); do
     check "$cmd $sub" "$man"
+    for opt in $("$bin" "$cmd" "$sub" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+      check "$opt" "$man"
+    done
   done
   check "$cmd" "$man"
 done
