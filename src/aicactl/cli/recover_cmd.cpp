@@ -29,7 +29,7 @@ int run_recover(const GlobalOptions& options) {
   core::Report report = core::apply_plan(groups, options.dry());
 
   // 2. everything setup manages; top-level directories only, never a recursive walk at boot
-  const core::ServerSpec spec = core::build_spec(config, core::read_host_facts());
+  const core::ServerSpec spec = core::build_spec(config, core::read_host_facts(config));
   report.merge(core::apply_plan(core::plan_setup(spec, core::inspect(spec)), options.dry()));
 
   // 3. every registered user: account with its uid, home, link, conda settings

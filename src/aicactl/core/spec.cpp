@@ -8,6 +8,7 @@
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
 #include "aicactl/os/tree_ops.hpp"
+#include "aicactl/os/walk.hpp"
 
 namespace aicactl::core {
 namespace {
@@ -54,8 +55,30 @@ std::string sh_quote(const std::string& s) {
 
 }  // namespace
 
-HostFacts read_host_facts() {
+// The sshd host keys in `dir` (ssh_host_*), with their modes.
+std::vector<HostKey> read_host_keys(const std::string& dir) {
+  std::vector<HostKey> keys;
+  auto fd = os::open_dir(dir);
+  if (!fd) {
+    return keys;
+  }
+  (void)os::walk_tree(dir, os::WalkOptions{1}, [&](const os::WalkEntry& e) {
+    const std::string name = e.name;
+    if (e.depth != 1 || !e.info->is_regular() || !name.starts_with("ssh_host_")) {
+      return;
+    }
+    if (auto text = os::read_file(os::join_path(dir, name)); text && text->has_value()) {
+      keys.push_back(HostKey{name, **text, e.info->perms()});
+    }
+  });
+  std::sort(keys.begin(), keys.end(), [](const HostKey& a, const HostKey& b) { return a.name < b.name; });
+  return keys;
+}
+
+HostFacts read_host_facts(const Config& config) {
   HostFacts facts;
+  facts.etc_ssh_keys = read_host_keys("/etc/ssh");
+  facts.saved_ssh_keys = read_host_keys(config.under_root(kSavedHostKeys));
   if (auto npm = os::find_program("npm"); !npm.empty()) {
     // npm must not write logs or a cache anywhere while we ask (least of all into the shared
     // npm cache its config points at): a private, throwaway cache dir and no logs.
@@ -159,6 +182,21 @@ ServerSpec build_spec(const Config& c, const HostFacts& facts) {
   add_dir(dirs, DirSpec{"/etc/systemd/system/multi-user.target.wants", "root", kPlainDir, ModePolicy::create_only, false});
   spec.links.push_back(LinkSpec{std::string("/etc/systemd/system/multi-user.target.wants/") + kRecoverUnitName,
                                 std::string("/etc/systemd/system/") + kRecoverUnitName});
+  // sshd host keys: saved to /data once, then /data is the truth and /etc gets them back, so
+  // users see no host-key warning after a re-image.
+  add_dir(dirs, DirSpec{c.under_root("system/host"), "root", 0700, ModePolicy::exact, false});
+  add_dir(dirs, DirSpec{c.under_root(kSavedHostKeys), "root", 0700, ModePolicy::exact, false});
+  if (facts.saved_ssh_keys.empty()) {
+    for (const auto& key : facts.etc_ssh_keys) {
+      spec.files.push_back(FileSpec{os::join_path(c.under_root(kSavedHostKeys), key.name),
+                                    {Setting{FileFormat::whole, "", {}, key.content}}, key.mode});
+    }
+  } else if (!facts.etc_ssh_keys.empty() || os::lstat_path("/etc/ssh").value_or(std::nullopt)) {
+    for (const auto& key : facts.saved_ssh_keys) {
+      spec.files.push_back(
+          FileSpec{"/etc/ssh/" + key.name, {Setting{FileFormat::whole, "", {}, key.content}}, key.mode});
+    }
+  }
   if (!facts.self_binary.empty()) {
     spec.files.push_back(
         FileSpec{c.under_root(kInstalledBinary), {Setting{FileFormat::whole, "", {}, facts.self_binary}}, kBinary});

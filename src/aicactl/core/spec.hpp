@@ -54,13 +54,22 @@ struct ServerSpec {
 };
 
 // Facts read from the running system that the spec depends on.
-struct HostFacts {
-  std::string npm_globalconfig;  // "" when npm is not installed
-  std::string self_binary;       // content of the running executable
+struct HostKey {
+  std::string name;  // ssh_host_ed25519_key, ssh_host_ed25519_key.pub, ...
+  std::string content;
+  mode_t mode = 0600;
 };
 
-// Asks npm where it reads its global config and reads /proc/self/exe.
-[[nodiscard]] HostFacts read_host_facts();
+struct HostFacts {
+  std::string npm_globalconfig;       // "" when npm is not installed
+  std::string self_binary;            // content of the running executable
+  std::vector<HostKey> etc_ssh_keys;  // /etc/ssh/ssh_host_*
+  std::vector<HostKey> saved_ssh_keys;  // <data_root>/system/host/ssh/ssh_host_*
+};
+
+// Reads the facts; `config` says where the saved host keys live.
+[[nodiscard]] HostFacts read_host_facts(const Config& config);
+
 
 [[nodiscard]] ServerSpec build_spec(const Config& config, const HostFacts& facts);
 
@@ -68,5 +77,6 @@ struct HostFacts {
 [[nodiscard]] std::string render_profile_script(const Config& config);
 
 inline constexpr const char* kInstalledBinary = "system/bin/aicactl";
+inline constexpr const char* kSavedHostKeys = "system/host/ssh";
 
 }  // namespace aicactl::core
