@@ -44,8 +44,12 @@ struct RemoveOptions {
   bool yes = false;
 };
 
-[[noreturn]] void bad_input(const std::string& message) { throw core::Error(core::ExitCode::bad_data, message); }
-[[noreturn]] void bad_usage(const std::string& message) { throw core::Error(core::ExitCode::usage, message); }
+[[noreturn]] void bad_input(const std::string& message) {
+  throw core::Error(core::ExitCode::bad_data, message);
+}
+[[noreturn]] void bad_usage(const std::string& message) {
+  throw core::Error(core::ExitCode::usage, message);
+}
 
 void validate_add(const AddOptions& o) {
   core::validate_user_name(o.name);
@@ -108,9 +112,9 @@ core::Report add_one(const GlobalOptions& options, const core::Config& config, c
   auto full = core::record_of_account(o.name, groups, registry.find(o.name));
   if (!full) {
     if (options.dry_run) {
-      report.actions.push_back(core::ActionReport{"register", o.name, "Would register '" + o.name + "' in '" +
-                                                  config.under_root(core::kRegistryFile) + "'",
-                                                  core::Status::planned, ""});
+      report.actions.push_back(core::ActionReport{
+          "register", o.name, "Would register '" + o.name + "' in '" + config.under_root(core::kRegistryFile) + "'",
+          core::Status::planned, ""});
     }
     return report;
   }
@@ -171,7 +175,8 @@ std::vector<AddOptions> parse_users_txt(const std::string& text, const std::stri
 }
 
 int run_import(const GlobalOptions& options, const std::string& file) {
-  auto text = os::read_file(file.front() == '/' ? file : os::join_path(std::getenv("PWD") ? std::getenv("PWD") : "/", file));
+  auto text =
+      os::read_file(file.front() == '/' ? file : os::join_path(std::getenv("PWD") ? std::getenv("PWD") : "/", file));
   if (!text || !text->has_value()) {
     bad_input("Cannot read '" + file + "'");
   }
@@ -244,10 +249,11 @@ int run_list(const GlobalOptions& options, const NamesOptions& o) {
     const bool uid_ok = account && account->uid == rec.uid;
     const bool link_ok = os::read_link(spec.link) == spec.data_home;
     const bool home_ok = home && *home && (*home)->is_dir() && account && (*home)->uid == account->uid;
-    nlohmann::json row{{"name", rec.name},     {"uid", rec.uid},         {"group", rec.primary.name},
-                       {"gid", rec.primary.gid}, {"account", account_ok},  {"same_uid", uid_ok},
-                       {"link", link_ok},       {"home_owner", home_ok},  {"expires", rec.expires},
-                       {"created_at", rec.created_at}};
+    nlohmann::json row{{"name", rec.name},          {"uid", rec.uid},
+                       {"group", rec.primary.name}, {"gid", rec.primary.gid},
+                       {"account", account_ok},     {"same_uid", uid_ok},
+                       {"link", link_ok},           {"home_owner", home_ok},
+                       {"expires", rec.expires},    {"created_at", rec.created_at}};
     nlohmann::json groups = nlohmann::json::array();
     for (const auto& g : rec.groups) {
       groups.push_back(g.name);
@@ -274,15 +280,15 @@ int run_list(const GlobalOptions& options, const NamesOptions& o) {
     for (const auto& g : r["groups"]) {
       groups += (groups.empty() ? "" : ",") + g.get<std::string>();
     }
-    std::printf("%-16s %-6u %-25s %-7s %-3s %-4s %-4s", r["name"].get<std::string>().c_str(), r["uid"].get<unsigned>(),
-                groups.c_str(), mark(r["account"].get<bool>()), mark(r["same_uid"].get<bool>()),
-                mark(r["link"].get<bool>()), mark(r["home_owner"].get<bool>()));
+    (void)std::printf("%-16s %-6u %-25s %-7s %-3s %-4s %-4s", r["name"].get<std::string>().c_str(),
+                      r["uid"].get<unsigned>(), groups.c_str(), mark(r["account"].get<bool>()),
+                      mark(r["same_uid"].get<bool>()), mark(r["link"].get<bool>()), mark(r["home_owner"].get<bool>()));
     if (o.usage) {
-      std::printf("  %.1fG", static_cast<double>(r["usage_bytes"].get<std::uint64_t>()) / 1e9);
+      (void)std::printf("  %.1fG", static_cast<double>(r["usage_bytes"].get<std::uint64_t>()) / 1e9);
     }
-    std::printf("\n");
+    (void)std::printf("\n");
   }
-  std::fflush(stdout);
+  (void)std::fflush(stdout);
   return 0;
 }
 
@@ -291,7 +297,7 @@ std::string today() {
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
   ::gmtime_r(&now, &tm);
-  std::strftime(buf.data(), buf.size(), "%Y%m%d", &tm);
+  (void)std::strftime(buf.data(), buf.size(), "%Y%m%d", &tm);
   return buf.data();
 }
 

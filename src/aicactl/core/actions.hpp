@@ -7,8 +7,8 @@
 
 #include <optional>
 #include <string>
-#include <vector>
 #include <variant>
+#include <vector>
 
 #include "aicactl/os/acl.hpp"
 #include "aicactl/os/error.hpp"

@@ -19,10 +19,10 @@ std::string data_mount_problem(const Config& config) {
   if (!root || !*root) {
     return "cannot stat '/'";
   }
-  const bool same_mount = (*data)->dev == (*root)->dev &&
-                          ((*data)->mnt_id == 0 || (*data)->mnt_id == (*root)->mnt_id);
+  const bool same_mount = (*data)->dev == (*root)->dev && ((*data)->mnt_id == 0 || (*data)->mnt_id == (*root)->mnt_id);
   if (same_mount) {
-    return "'" + config.data_root + "' is not a mounted file system (it is part of '/'); refusing to recover "
+    return "'" + config.data_root +
+           "' is not a mounted file system (it is part of '/'); refusing to recover "
            "onto the root disk. Mount it, or set [recover] require_mount = false if it really lives on '/'";
   }
   return "";

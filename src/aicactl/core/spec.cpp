@@ -84,10 +84,10 @@ HostFacts read_host_facts(const Config& config) {
     // npm cache its config points at): a private, throwaway cache dir and no logs.
     char scratch[] = "/tmp/aicactl-npm-XXXXXX";
     const bool have_scratch = ::mkdtemp(scratch) != nullptr;
-    auto r = os::run_program({npm, "config", "get", "globalconfig"},
-                             {std::string("npm_config_cache=") + (have_scratch ? scratch : "/nonexistent"),
-                              "npm_config_logs_max=0", "npm_config_update_notifier=false", "npm_config_audit=false",
-                              "npm_config_fund=false"});
+    auto r = os::run_program(
+        {npm, "config", "get", "globalconfig"},
+        {std::string("npm_config_cache=") + (have_scratch ? scratch : "/nonexistent"), "npm_config_logs_max=0",
+         "npm_config_update_notifier=false", "npm_config_audit=false", "npm_config_fund=false"});
     if (have_scratch) {
       if (auto tmp = os::open_dir("/tmp")) {
         (void)os::remove_tree_at(tmp->get(), scratch + 5, scratch);
@@ -161,9 +161,9 @@ ServerSpec build_spec(const Config& c, const HostFacts& facts) {
     add_dir(dirs, DirSpec{tree, c.group, kSharedDir, ModePolicy::exact, true});
   }
 
-  auto add_file = [&](const std::string& path, Setting setting) {
+  auto add_file = [&](const std::string& path, const Setting& setting) {
     add_dir(dirs, DirSpec{parent_of(path), "root", kPlainDir, ModePolicy::create_only, false});
-    spec.files.push_back(FileSpec{path, {std::move(setting)}, kPlainFile});
+    spec.files.push_back(FileSpec{path, {setting}, kPlainFile});
   };
   add_file("/etc/profile.d/aicactl.sh", Setting{FileFormat::whole, "", {}, render_profile_script(c)});
   if (auto pip = c.cache_path("pip"); !pip.empty()) {
@@ -179,7 +179,8 @@ ServerSpec build_spec(const Config& c, const HostFacts& facts) {
     add_file(facts.npm_globalconfig, Setting{FileFormat::keyvalue, "", {"cache"}, npm});
   }
   add_file(std::string("/etc/systemd/system/") + kRecoverUnitName, Setting{FileFormat::whole, "", {}, kRecoverUnit});
-  add_dir(dirs, DirSpec{"/etc/systemd/system/multi-user.target.wants", "root", kPlainDir, ModePolicy::create_only, false});
+  add_dir(dirs,
+          DirSpec{"/etc/systemd/system/multi-user.target.wants", "root", kPlainDir, ModePolicy::create_only, false});
   spec.links.push_back(LinkSpec{std::string("/etc/systemd/system/multi-user.target.wants/") + kRecoverUnitName,
                                 std::string("/etc/systemd/system/") + kRecoverUnitName});
   // sshd host keys: saved to /data once, then /data is the truth and /etc gets them back, so
@@ -189,7 +190,8 @@ ServerSpec build_spec(const Config& c, const HostFacts& facts) {
   if (facts.saved_ssh_keys.empty()) {
     for (const auto& key : facts.etc_ssh_keys) {
       spec.files.push_back(FileSpec{os::join_path(c.under_root(kSavedHostKeys), key.name),
-                                    {Setting{FileFormat::whole, "", {}, key.content}}, key.mode});
+                                    {Setting{FileFormat::whole, "", {}, key.content}},
+                                    key.mode});
     }
   } else if (!facts.etc_ssh_keys.empty() || os::lstat_path("/etc/ssh").value_or(std::nullopt)) {
     for (const auto& key : facts.saved_ssh_keys) {

@@ -61,15 +61,14 @@ struct HostKey {
 };
 
 struct HostFacts {
-  std::string npm_globalconfig;       // "" when npm is not installed
-  std::string self_binary;            // content of the running executable
-  std::vector<HostKey> etc_ssh_keys;  // /etc/ssh/ssh_host_*
+  std::string npm_globalconfig;         // "" when npm is not installed
+  std::string self_binary;              // content of the running executable
+  std::vector<HostKey> etc_ssh_keys;    // /etc/ssh/ssh_host_*
   std::vector<HostKey> saved_ssh_keys;  // <data_root>/system/host/ssh/ssh_host_*
 };
 
 // Reads the facts; `config` says where the saved host keys live.
 [[nodiscard]] HostFacts read_host_facts(const Config& config);
-
 
 [[nodiscard]] ServerSpec build_spec(const Config& config, const HostFacts& facts);
 

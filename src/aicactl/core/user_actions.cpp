@@ -1,10 +1,9 @@
 #include "aicactl/core/user_actions.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <dirent.h>
 
 #include <random>
 #include <tuple>

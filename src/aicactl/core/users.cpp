@@ -24,7 +24,8 @@ bool dir_is_empty(const std::string& path) {
     return false;
   }
   bool empty = true;
-  auto summary = os::walk_tree(path, os::WalkOptions{1}, [&](const os::WalkEntry& e) { empty = empty && e.depth == 0; });
+  auto summary =
+      os::walk_tree(path, os::WalkOptions{1}, [&](const os::WalkEntry& e) { empty = empty && e.depth == 0; });
   return summary && empty;
 }
 
@@ -71,7 +72,8 @@ UserSpec user_spec(const Config& config, const UserRecord& record, AccountPolicy
 std::string desired_condarc(const UserSpec& spec, std::string_view current) {
   std::string text(current);
   const std::string header = "# Created by aicactl: private conda envs in your home, packages from the shared cache.\n";
-  text = merge_setting(text, Setting{FileFormat::yaml_list, "", {"envs_dirs"}, spec.data_home + "/.conda/envs"}, header);
+  text =
+      merge_setting(text, Setting{FileFormat::yaml_list, "", {"envs_dirs"}, spec.data_home + "/.conda/envs"}, header);
   if (!spec.conda_pkgs.empty()) {
     text = merge_setting(text, Setting{FileFormat::yaml_list, "", {"pkgs_dirs"}, spec.conda_pkgs}, header);
   }
@@ -106,7 +108,7 @@ std::optional<UserRecord> record_of_account(const std::string& name, const std::
     const std::time_t now = std::time(nullptr);
     std::tm tm{};
     ::gmtime_r(&now, &tm);
-    std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    (void)std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
     rec.created_at = buf.data();
   }
   return rec;
@@ -180,7 +182,8 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
     if (st.groups_by_name[i]) {
       const gid_t want = i == 0 ? rec.primary.gid : rec.groups[i - 1].gid;
       if (restore && st.groups_by_name[i]->gid != want) {
-        groups.actions.emplace_back(Conflict{names[i], "group exists with gid " + std::to_string(st.groups_by_name[i]->gid) +
+        groups.actions.emplace_back(Conflict{names[i], "group exists with gid " +
+                                                           std::to_string(st.groups_by_name[i]->gid) +
                                                            ", the registry says " + std::to_string(want)});
         group_conflict = true;
       }
@@ -214,11 +217,11 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
   }
   if (!st.account) {
     if (spec.want_uid && st.uid_owner) {
-      account.actions.emplace_back(
-          Conflict{rec.name, "uid " + std::to_string(*spec.want_uid) + " already belongs to '" + st.uid_owner->name + "'"});
+      account.actions.emplace_back(Conflict{
+          rec.name, "uid " + std::to_string(*spec.want_uid) + " already belongs to '" + st.uid_owner->name + "'"});
     } else if (!group_conflict) {
-      account.actions.emplace_back(CreateAccount{rec.name, spec.want_uid, restore ? rec.primary.name : "", supplementary,
-                                                 rec.shell, rec.expires, spec.link});
+      account.actions.emplace_back(CreateAccount{rec.name, spec.want_uid, restore ? rec.primary.name : "",
+                                                 supplementary, rec.shell, rec.expires, spec.link});
     }
   } else {
     if (restore && st.account->uid != rec.uid) {
@@ -288,8 +291,8 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
   PlanItem conda{"conda settings of '" + rec.name + "'", {}};
   const std::string want = desired_condarc(spec, st.condarc.value_or(""));
   if (st.condarc != want) {
-    conda.actions.emplace_back(WriteFile{os::join_path(spec.data_home, ".condarc"), want, 0644, st.condarc.has_value(),
-                                         0, 0, rec.name});
+    conda.actions.emplace_back(
+        WriteFile{os::join_path(spec.data_home, ".condarc"), want, 0644, st.condarc.has_value(), 0, 0, rec.name});
   }
   items.push_back(std::move(conda));
   return items;

@@ -29,8 +29,8 @@ struct UserSpec {
   UserRecord record;  // for create_new: name, groups (names), shell, expires; uid/gid optional
   std::optional<uid_t> want_uid;
   AccountPolicy policy = AccountPolicy::create_new;
-  std::string data_home;  // /data/users/alice
-  std::string link;       // /home/alice
+  std::string data_home;   // /data/users/alice
+  std::string link;        // /home/alice
   std::string conda_pkgs;  // shared pkgs dir, "" when conda is not shared
   bool force_link = false;
 };
@@ -38,16 +38,16 @@ struct UserSpec {
 [[nodiscard]] UserSpec user_spec(const Config& config, const UserRecord& record, AccountPolicy policy);
 
 struct UserState {
-  std::optional<os::UserInfo> account;           // by name
-  std::optional<os::UserInfo> uid_owner;         // who has the wanted uid, if anyone
+  std::optional<os::UserInfo> account;                       // by name
+  std::optional<os::UserInfo> uid_owner;                     // who has the wanted uid, if anyone
   std::vector<std::optional<os::GroupInfo>> groups_by_name;  // for primary + supplementary
   std::vector<std::optional<os::GroupInfo>> groups_by_gid;   // for restore: who holds each gid
-  std::vector<gid_t> member_of;                  // groups of the existing account
-  PathState home;                                // data_home
-  std::optional<os::FileInfo> link;              // lstat of /home/alice
-  std::string link_target;                       // readlink when it is a symlink
-  std::optional<std::string> condarc;            // content of data_home/.condarc
-  bool home_is_empty = true;                     // for an existing real /home/alice directory
+  std::vector<gid_t> member_of;                              // groups of the existing account
+  PathState home;                                            // data_home
+  std::optional<os::FileInfo> link;                          // lstat of /home/alice
+  std::string link_target;                                   // readlink when it is a symlink
+  std::optional<std::string> condarc;                        // content of data_home/.condarc
+  bool home_is_empty = true;                                 // for an existing real /home/alice directory
 };
 
 [[nodiscard]] UserState inspect_user(const UserSpec& spec);

@@ -72,13 +72,15 @@ Result<ProcessResult> run_program(const std::vector<std::string>& argv, const st
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string entry = *e;
     const auto name = entry.substr(0, entry.find('=') + 1);
-    const bool replaced = std::any_of(env.begin(), env.end(), [&](const std::string& x) { return x.starts_with(name); });
+    const bool replaced =
+        std::any_of(env.begin(), env.end(), [&](const std::string& x) { return x.starts_with(name); });
     if (!replaced) {
       env_strings.push_back(entry);
     }
   }
   env_strings.insert(env_strings.end(), env.begin(), env.end());
   std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
   for (auto& e : env_strings) {
     envp.push_back(e.data());
   }

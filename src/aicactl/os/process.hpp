@@ -18,7 +18,7 @@ struct ProcessResult {
 // be started; a non-zero exit is a result, not an error.
 // `env` entries ("NAME=value") are added to (or replace in) the inherited environment.
 [[nodiscard]] Result<ProcessResult> run_program(const std::vector<std::string>& argv,
-                                               const std::vector<std::string>& env = {});
+                                                const std::vector<std::string>& env = {});
 
 // Finds a program in the absolute directories of $PATH, then the usual sbin/bin dirs; "" when
 // absent.

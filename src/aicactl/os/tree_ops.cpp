@@ -1,10 +1,9 @@
 #include "aicactl/os/tree_ops.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <dirent.h>
 
 #include <array>
 #include <mutex>

@@ -254,8 +254,8 @@ class Walker {
               held_fds_.fetch_sub(1);
             }
           }
-          found.push_back(PendingDir{shared, std::make_shared<const DirNode>(node, name, info->ino, info->dev),
-                                     path, depth});
+          found.push_back(
+              PendingDir{shared, std::make_shared<const DirNode>(node, name, info->ino, info->dev), path, depth});
           continue;
         }
         ++others_;
