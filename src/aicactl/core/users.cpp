@@ -212,6 +212,7 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
   // The account: adopted when present; created (restore: with its recorded uid) when missing.
   PlanItem account{"account '" + rec.name + "'", {}};
   std::vector<std::string> supplementary;
+  supplementary.reserve(rec.groups.size());
   for (const auto& g : rec.groups) {
     supplementary.push_back(g.name);
   }

@@ -209,7 +209,7 @@ class Walker {
     // The fd is shared with pending children only while the walk is within its fd budget.
     std::shared_ptr<UniqueFd> shared;
     bool shared_decided = false;
-    alignas(LinuxDirent64) std::array<char, 32768> buf{};
+    alignas(LinuxDirent64) std::array<char, 32768> buf;  // not zero-filled: getdents64 fills it
     for (;;) {
       const long n = ::syscall(SYS_getdents64, dfd, buf.data(), buf.size());
       if (n < 0) {
