@@ -25,8 +25,8 @@ ServerSpec small_spec(const std::string& root) {
       DirSpec{root + "/etc", "root", 0755, ModePolicy::create_only, false},
   };
   spec.files = {
-      FileSpec{root + "/etc/pip.conf", {Setting{FileFormat::ini, "global", {"cache-dir"}, root + "/data/cache/pip"}},
-               0644},
+      FileSpec{
+          root + "/etc/pip.conf", {Setting{FileFormat::ini, "global", {"cache-dir"}, root + "/data/cache/pip"}}, 0644},
       FileSpec{root + "/etc/profile.sh", {Setting{FileFormat::whole, "", {}, "export X=1\n"}}, 0644},
   };
   return spec;
