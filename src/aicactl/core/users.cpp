@@ -15,7 +15,8 @@
 namespace aicactl::core {
 namespace {
 
-constexpr uid_t kFirstRegularUid = 1000;
+constexpr uid_t kFirstRegularUid = 1000;  // login.defs UID_MIN / UID_MAX on Debian
+constexpr uid_t kLastRegularUid = 60000;
 constexpr mode_t kHomeMode = 0750;
 
 bool dir_is_empty(const std::string& path) {
@@ -50,9 +51,10 @@ void validate_user_name(const std::string& name) {
   if (name == "root") {
     throw Error(ExitCode::bad_data, "Refusing user 'root': a system account");
   }
-  if (auto existing = os::find_user(name); existing && existing->uid < kFirstRegularUid) {
-    throw Error(ExitCode::bad_data,
-                "Refusing user '" + name + "': a system account (uid " + std::to_string(existing->uid) + " < 1000)");
+  if (auto existing = os::find_user(name);
+      existing && (existing->uid < kFirstRegularUid || existing->uid > kLastRegularUid)) {
+    throw Error(ExitCode::bad_data, "Refusing user '" + name + "': a system account (uid " +
+                                        std::to_string(existing->uid) + ", regular accounts are 1000-60000)");
   }
 }
 
