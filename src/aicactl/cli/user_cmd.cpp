@@ -227,14 +227,31 @@ int run_repair(const GlobalOptions& options, const NamesOptions& o) {
     auto home = os::lstat_path(spec.data_home);
     if (account && home && *home && (*home)->is_dir() && (*home)->uid == account->uid) {
       trees.push_back(core::repair_home_tree(spec.data_home, account->uid, account->gid, options.dry()));
+      const core::RepairResult& t = trees.back();
+      if (t.changed > 0 || !t.errors.empty()) {
+        const std::string what = std::to_string(t.changed) + " entries of '" + t.root + "' to " + rec.name;
+        core::ActionReport a{"repair-home", t.root, (options.dry_run ? "Would give " : "Gave ") + what,
+                             options.dry_run ? core::Status::planned : core::Status::changed, ""};
+        if (!t.errors.empty()) {
+          a.status = core::Status::failed;
+          a.error = t.errors.front();
+          ++report.failed;
+        } else if (!options.dry_run) {
+          ++report.changed;
+        }
+        report.actions.push_back(std::move(a));
+      } else {
+        ++report.ok;
+      }
+    }
+  }
+  for (const auto& t : trees) {
+    for (const auto& s : t.skipped) {
+      report.notes.push_back("Skipped '" + s + "': a hard link to a file the user does not own");
     }
   }
   render_report(options, "user repair", report);
-  if (!options.json) {
-    render_repairs(options, trees, {});
-  }
-  const bool tree_failed = std::any_of(trees.begin(), trees.end(), [](const auto& t) { return !t.errors.empty(); });
-  return static_cast<int>(report.failed > 0 || tree_failed ? core::ExitCode::partial : core::ExitCode::ok);
+  return static_cast<int>(report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
 }
 
 int run_list(const GlobalOptions& options, const NamesOptions& o) {

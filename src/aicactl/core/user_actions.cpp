@@ -168,12 +168,25 @@ os::Result<void> apply_create_home(const CreateHome& a) {
   }
   const char* name = parent->second.c_str();
   // Root-only while it is being filled, handed over last: the user cannot race the seeding.
+  bool resumed = false;
   if (::mkdirat(parent->first.get(), name, 0700) != 0) {
-    return os::fail("create directory", a.path);
+    if (errno != EEXIST) {
+      return os::fail("create directory", a.path);
+    }
+    resumed = true;  // an interrupted creation: still root's, so everything in it is ours
   }
   auto fd = os::open_dir_at(parent->first.get(), name, a.path);
   if (!fd) {
     return std::unexpected(fd.error());
+  }
+  if (resumed) {
+    auto info = os::stat_fd(fd->get());
+    if (!info || info->uid != 0) {
+      return os::fail("finish home (it is not root's any more)", a.path, EEXIST);
+    }
+    if (auto r = chown_tree(a.path, owner->first, owner->second); !r) {
+      return r;
+    }
   }
   if (a.seed && ::access("/etc/skel", F_OK) == 0) {
     if (auto r = run_tool({"cp", "-a", "--no-preserve=ownership", "--", "/etc/skel/.", a.path + "/"}, a.path); !r) {

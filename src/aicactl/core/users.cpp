@@ -239,7 +239,8 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
       }
     }
   }
-  const bool account_ok = account.actions.empty() || std::holds_alternative<CreateAccount>(account.actions.front());
+  const bool account_ok = std::none_of(account.actions.begin(), account.actions.end(),
+                                       [](const Action& a) { return std::holds_alternative<Conflict>(a); });
   items.push_back(std::move(account));
   if (!account_ok || group_conflict) {
     return items;  // nothing below is safe without the right account
@@ -254,6 +255,10 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
     home.actions.emplace_back(CreateHome{spec.data_home, rec.name, kHomeMode, !migrating || st.home_is_empty});
   } else if (!st.home.info->is_dir()) {
     home.actions.emplace_back(Conflict{spec.data_home, "is not a directory"});
+  } else if (st.home.info->uid == 0) {
+    // Only root can make a directory in the root-owned users dir: a home whose creation was
+    // interrupted (it is handed over last). Finish it, without seeding over what is there.
+    home.actions.emplace_back(CreateHome{spec.data_home, rec.name, kHomeMode, false});
   } else if (st.account && st.home.info->uid != st.account->uid) {
     home.actions.emplace_back(Conflict{spec.data_home, "is owned by uid " + std::to_string(st.home.info->uid) +
                                                            ", not " + rec.name + "; refusing to take it over"});
@@ -288,15 +293,18 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
   } else {
     link.actions.emplace_back(Conflict{spec.link, "exists and is neither a directory nor a link"});
   }
-  items.push_back(std::move(link));
-
-  // Per-user conda settings, merged into the user's own ~/.condarc.
+  // Per-user conda settings, merged into the user's own ~/.condarc. While a home is migrated
+  // they belong to the link's item: a migration that fails must leave /data untouched.
+  const bool migrate = std::any_of(link.actions.begin(), link.actions.end(),
+                                   [](const Action& a) { return std::holds_alternative<MigrateHome>(a); });
   PlanItem conda{"conda settings of '" + rec.name + "'", {}};
   const std::string want = desired_condarc(spec, st.condarc.value_or(""));
   if (st.condarc != want) {
-    conda.actions.emplace_back(
-        WriteFile{os::join_path(spec.data_home, ".condarc"), want, 0644, st.condarc.has_value(), 0, 0, rec.name});
+    (migrate ? link : conda)
+        .actions.emplace_back(
+            WriteFile{os::join_path(spec.data_home, ".condarc"), want, 0644, st.condarc.has_value(), 0, 0, rec.name});
   }
+  items.push_back(std::move(link));
   items.push_back(std::move(conda));
   return items;
 }

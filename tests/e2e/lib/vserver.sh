@@ -220,11 +220,21 @@ vs__mount_data() {
 # ---------------------------------------------------------------------------------------
 # boot, reboot
 
-# vs_boot [--no-install]: mounts a pristine server root. Unless --no-install, the binary under
-# test is installed as /usr/local/sbin/aicactl (root:root 0755), as an admin would.
+# vs_boot [--no-install] [--no-data]: mounts a pristine server root. Unless --no-install, the
+# binary under test is installed as /usr/local/sbin/aicactl (root:root 0755), as an admin
+# would. --no-data leaves the data disk out: /data is then a plain (empty) directory on the
+# volatile root disk, as when the data disk failed to mount; the data disk itself is kept for
+# a later boot without --no-data.
 vs_boot() {
-  local install=1
-  [[ ${1:-} == --no-install ]] && install=0
+  local install=1 data=1
+  while (($#)); do
+    case $1 in
+      --no-install) install=0 ;;
+      --no-data) data=0 ;;
+      *) vs_fail "vs_boot: unknown option '$1'" ;;
+    esac
+    shift
+  done
   mkdir -p "$VS_STATE/up" "$VS_STATE/work"
   if ! mount -t overlay vs-root -o "lowerdir=/,upperdir=$VS_STATE/up,workdir=$VS_STATE/work" "$VS_ROOT"; then
     [[ $VS_BOOTS == 0 ]] && vs_skip "overlayfs with lowerdir=/ is not available"
@@ -241,7 +251,9 @@ vs_boot() {
   mkdir -m 0700 "$VS_ROOT$VS_IO_INSIDE"
   mount -t tmpfs -o mode=1777,nosuid,nodev vs-tmp "$VS_ROOT/tmp"
   mkdir -p "$VS_ROOT/data"
-  mount --bind "$VS_DATA" "$VS_ROOT/data"
+  if [[ $data == 1 ]]; then
+    mount --bind "$VS_DATA" "$VS_ROOT/data"
+  fi
   if [[ $install == 1 && $VS_NEEDS_BIN == 1 ]]; then
     install -o root -g root -m 0755 "$AICACTL_BIN" "$VS_ROOT$VS_BIN_INSIDE"
   fi
@@ -282,15 +294,15 @@ vs__umount_root() {
   umount -R "$VS_ROOT" 2>/dev/null || umount -R -l "$VS_ROOT"
 }
 
-# vs_reboot [--wipe-data] [--no-install]: throws away the volatile root disk (/etc, /home,
-# /usr/local, /var/log, /run, /tmp go back to the image); /data stays unless --wipe-data,
-# which gives an empty /data as on a new disk.
+# vs_reboot [--wipe-data] [--no-install] [--no-data]: throws away the volatile root disk (/etc,
+# /home, /usr/local, /var/log, /run, /tmp go back to the image); /data stays unless
+# --wipe-data, which gives an empty /data as on a new disk. --no-data: see vs_boot.
 vs_reboot() {
   local wipe=0 boot_args=()
   while (($#)); do
     case $1 in
       --wipe-data) wipe=1 ;;
-      --no-install) boot_args+=(--no-install) ;;
+      --no-install | --no-data) boot_args+=("$1") ;;
       *) vs_fail "vs_reboot: unknown option '$1'" ;;
     esac
     shift
