@@ -1,10 +1,14 @@
 #include "aicactl/core/spec.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <set>
 
 #include "aicactl/core/errors.hpp"
 #include "aicactl/core/unit_text.hpp"
+#include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
 #include "aicactl/os/tree_ops.hpp"
@@ -75,33 +79,62 @@ std::vector<HostKey> read_host_keys(const std::string& dir) {
   return keys;
 }
 
+// Asks npm where it reads its global config. npm must not write logs or a cache anywhere
+// while we ask (least of all into the shared npm cache its config points at): a private,
+// throwaway cache dir and no logs.
+std::string ask_npm(const std::string& npm) {
+  char scratch[] = "/tmp/aicactl-npm-XXXXXX";
+  const bool have_scratch = ::mkdtemp(scratch) != nullptr;
+  auto r = os::run_program(
+      {npm, "config", "get", "globalconfig"},
+      {std::string("npm_config_cache=") + (have_scratch ? scratch : "/nonexistent"), "npm_config_logs_max=0",
+       "npm_config_update_notifier=false", "npm_config_audit=false", "npm_config_fund=false"});
+  if (have_scratch) {
+    if (auto tmp = os::open_dir("/tmp")) {
+      (void)os::remove_tree_at(tmp->get(), scratch + 5, scratch);
+    }
+  }
+  if (!r || r->exit_code != 0) {
+    return "";
+  }
+  std::string p = r->out;
+  while (!p.empty() && (p.back() == '\n' || p.back() == '\r' || p.back() == ' ')) {
+    p.pop_back();
+  }
+  return (!p.empty() && p.front() == '/' && p.find('\n') == std::string::npos) ? p : "";
+}
+
+// npm takes most of a second to start, which a healthy `recover` or a cron `doctor` should not
+// pay each time: the answer is kept in the root-only lock dir, keyed by npm's identity.
+std::string npm_globalconfig(const std::string& npm, const std::string& lock_dir) {
+  struct stat st {};
+  if (::stat(npm.c_str(), &st) != 0) {
+    return ask_npm(npm);
+  }
+  const std::string key = npm + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+                          std::to_string(st.st_mtim.tv_sec) + "\n";
+  const std::string cache = os::join_path(lock_dir, "npm-globalconfig");
+  if (auto text = os::read_file(cache); text && text->has_value() && (*text)->starts_with(key)) {
+    std::string value = (*text)->substr(key.size());
+    if (!value.empty() && value.back() == '\n') {
+      value.pop_back();
+    }
+    return value;
+  }
+  std::string answer = ask_npm(npm);
+  auto dir = os::lstat_path(lock_dir);
+  if (::geteuid() == 0 && dir && *dir && (*dir)->is_dir() && (*dir)->uid == 0 && ((*dir)->perms() & 077U) == 0U) {
+    (void)os::write_file_atomically(cache, key + answer + "\n", 0600, 0, 0);
+  }
+  return answer;
+}
+
 HostFacts read_host_facts(const Config& config) {
   HostFacts facts;
   facts.etc_ssh_keys = read_host_keys("/etc/ssh");
   facts.saved_ssh_keys = read_host_keys(config.under_root(kSavedHostKeys));
   if (auto npm = os::find_program("npm"); !npm.empty()) {
-    // npm must not write logs or a cache anywhere while we ask (least of all into the shared
-    // npm cache its config points at): a private, throwaway cache dir and no logs.
-    char scratch[] = "/tmp/aicactl-npm-XXXXXX";
-    const bool have_scratch = ::mkdtemp(scratch) != nullptr;
-    auto r = os::run_program(
-        {npm, "config", "get", "globalconfig"},
-        {std::string("npm_config_cache=") + (have_scratch ? scratch : "/nonexistent"), "npm_config_logs_max=0",
-         "npm_config_update_notifier=false", "npm_config_audit=false", "npm_config_fund=false"});
-    if (have_scratch) {
-      if (auto tmp = os::open_dir("/tmp")) {
-        (void)os::remove_tree_at(tmp->get(), scratch + 5, scratch);
-      }
-    }
-    if (r && r->exit_code == 0) {
-      std::string p = r->out;
-      while (!p.empty() && (p.back() == '\n' || p.back() == '\r' || p.back() == ' ')) {
-        p.pop_back();
-      }
-      if (!p.empty() && p.front() == '/' && p.find('\n') == std::string::npos) {
-        facts.npm_globalconfig = p;
-      }
-    }
+    facts.npm_globalconfig = npm_globalconfig(npm, config.lock_dir);
   }
   auto exe = os::read_self_exe();
   if (!exe) {
