@@ -3,6 +3,7 @@
 # healthy (nothing to do) and after a full re-image (every account, link and env file gone).
 # Usage (root): AICACTL_BIN=build/aicactl bench/recover.sh     BENCH_USERS=100 by default.
 # Nothing outside the virtual server changes (see tests/e2e/README.md, "Containment").
+# shellcheck source=../tests/e2e/lib/vserver.sh disable=SC2016  # the vserver expands the quoted commands
 source "$(dirname "$0")/../tests/e2e/lib/vserver.sh"
 vs_main "$@"
 n=${BENCH_USERS:-100}
