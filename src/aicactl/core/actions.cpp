@@ -47,6 +47,30 @@ os::Result<gid_t> gid_of(const std::string& group) {
   return g->gid;
 }
 
+// A directory an action changes: opened without following links, with the gid its group has
+// now and its current stat.
+struct TargetDir {
+  os::UniqueFd fd;
+  gid_t gid = 0;
+  os::FileInfo info;
+};
+
+os::Result<TargetDir> open_target(const std::string& path, const std::string& group) {
+  auto gid = gid_of(group);
+  if (!gid) {
+    return std::unexpected(gid.error());
+  }
+  auto fd = os::open_dir(path);
+  if (!fd) {
+    return std::unexpected(fd.error());
+  }
+  auto info = os::stat_fd(fd->get());
+  if (!info) {
+    return std::unexpected(info.error());
+  }
+  return TargetDir{std::move(*fd), *gid, *info};
+}
+
 os::Result<void> apply_create_group(const CreateGroup& a) {
   if (os::find_group(a.name)) {
     return {};
@@ -82,23 +106,15 @@ os::Result<void> apply_create_directory(const CreateDirectory& a) {
 }
 
 os::Result<void> apply_ownership(const SetOwnership& a) {
-  auto gid = gid_of(a.group);
-  if (!gid) {
-    return std::unexpected(gid.error());
+  auto dir = open_target(a.path, a.group);
+  if (!dir) {
+    return std::unexpected(dir.error());
   }
-  auto fd = os::open_dir(a.path);
-  if (!fd) {
-    return std::unexpected(fd.error());
-  }
-  auto info = os::stat_fd(fd->get());
-  if (!info) {
-    return std::unexpected(info.error());
-  }
-  if (auto r = os::chown_fd(fd->get(), 0, *gid, a.path); !r) {
+  if (auto r = os::chown_fd(dir->fd.get(), 0, dir->gid, a.path); !r) {
     return r;
   }
   // chown may clear the setgid bit; put the mode back as it was.
-  return os::chmod_fd(fd->get(), info->perms(), a.path);
+  return os::chmod_fd(dir->fd.get(), dir->info.perms(), a.path);
 }
 
 os::Result<void> apply_mode(const SetMode& a) {
@@ -110,28 +126,20 @@ os::Result<void> apply_mode(const SetMode& a) {
 }
 
 os::Result<void> apply_acl(const SetSharedAcl& a) {
-  auto gid = gid_of(a.group);
-  if (!gid) {
-    return std::unexpected(gid.error());
+  auto dir = open_target(a.path, a.group);
+  if (!dir) {
+    return std::unexpected(dir.error());
   }
-  auto fd = os::open_dir(a.path);
-  if (!fd) {
-    return std::unexpected(fd.error());
-  }
-  auto info = os::stat_fd(fd->get());
-  if (!info) {
-    return std::unexpected(info.error());
-  }
-  auto current = os::get_acl_at(fd->get(), "", a.kind, a.path);
+  auto current = os::get_acl_at(dir->fd.get(), "", a.kind, a.path);
   if (!current) {
     return std::unexpected(current.error());
   }
-  const os::Acl want = a.kind == os::AclKind::access ? want_access_acl(*current, info->mode, *gid)
-                                                     : want_default_acl(*current, info->mode, *gid);
+  const os::Acl want = a.kind == os::AclKind::access ? want_access_acl(*current, dir->info.mode, dir->gid)
+                                                     : want_default_acl(*current, dir->info.mode, dir->gid);
   if (*current && **current == want) {
     return {};
   }
-  return os::set_acl_at(fd->get(), "", a.kind, want, a.path);
+  return os::set_acl_at(dir->fd.get(), "", a.kind, want, a.path);
 }
 
 }  // namespace
