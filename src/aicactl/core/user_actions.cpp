@@ -1,6 +1,5 @@
 #include "aicactl/core/user_actions.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -65,26 +64,6 @@ os::Result<void> chown_tree(const std::string& root, uid_t uid, gid_t gid) {
     return os::fail("change owner of", first_error, EPERM);
   }
   return {};
-}
-
-std::vector<std::string> list_names(int fd) {
-  std::vector<std::string> names;
-  const int dup = ::dup(fd);
-  DIR* dir = dup >= 0 ? ::fdopendir(dup) : nullptr;
-  if (dir == nullptr) {
-    if (dup >= 0) {
-      ::close(dup);
-    }
-    return names;
-  }
-  while (const dirent* d = ::readdir(dir)) {
-    const std::string n = d->d_name;
-    if (n != "." && n != "..") {
-      names.push_back(n);
-    }
-  }
-  ::closedir(dir);
-  return names;
 }
 
 // Copies `from` into a stage dir below `to_fd` with cp -a, verifies the copy against the
@@ -212,7 +191,11 @@ os::Result<void> apply_migrate_home(const MigrateHome& a) {
   if (!from_fd || !to_fd) {
     return std::unexpected(!from_fd ? from_fd.error() : to_fd.error());
   }
-  const auto names = list_names(from_fd->get());
+  auto listed = os::list_dir(from_fd->get(), a.from);
+  if (!listed) {
+    return std::unexpected(listed.error());  // never go on to remove what could not be listed
+  }
+  const std::vector<std::string>& names = *listed;
   std::string conflicts;
   for (const auto& n : names) {
     if (os::stat_at(to_fd->get(), n.c_str())) {

@@ -10,7 +10,6 @@
 #include "aicactl/core/errors.hpp"
 #include "aicactl/core/merge.hpp"
 #include "aicactl/os/fs.hpp"
-#include "aicactl/os/walk.hpp"
 
 namespace aicactl::core {
 namespace {
@@ -19,15 +18,15 @@ constexpr uid_t kFirstRegularUid = 1000;  // login.defs UID_MIN / UID_MAX on Deb
 constexpr uid_t kLastRegularUid = 60000;
 constexpr mode_t kHomeMode = 0750;
 
+// Lists only the top level (never the whole tree); a directory that cannot be listed counts
+// as not empty, so it is migrated (and the migration reports why it cannot be).
 bool dir_is_empty(const std::string& path) {
   auto fd = os::open_dir(path);
   if (!fd) {
     return false;
   }
-  bool empty = true;
-  auto summary =
-      os::walk_tree(path, os::WalkOptions{1}, [&](const os::WalkEntry& e) { empty = empty && e.depth == 0; });
-  return summary && empty;
+  auto names = os::list_dir(fd->get(), path);
+  return names && names->empty();
 }
 
 std::vector<std::string> all_group_names(const UserSpec& spec) {

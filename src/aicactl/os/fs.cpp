@@ -1,5 +1,6 @@
 #include "aicactl/os/fs.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/stat.h>
 #include <sys/stat.h>
@@ -317,6 +318,33 @@ Result<std::string> read_all(int fd, std::string_view path) {
 }
 
 }  // namespace
+
+Result<std::vector<std::string>> list_dir(int fd, std::string_view shown) {
+  UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+  if (!copy) {
+    return fail("duplicate fd of", std::string(shown));
+  }
+  DIR* dir = ::fdopendir(copy.get());
+  if (dir == nullptr) {
+    return fail("list directory", std::string(shown));
+  }
+  (void)copy.release();  // owned by `dir` now
+  ::rewinddir(dir);
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* d = ::readdir(dir)) {
+    const std::string_view n = d->d_name;
+    if (n != "." && n != "..") {
+      names.emplace_back(n);
+    }
+  }
+  const int err = errno;
+  ::closedir(dir);
+  if (err != 0) {
+    return fail("list directory", std::string(shown), err);
+  }
+  return names;
+}
 
 Result<std::optional<std::string>> read_file(std::string_view path) {
   auto parent = open_parent(path);

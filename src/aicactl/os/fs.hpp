@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "aicactl/os/error.hpp"
 #include "aicactl/os/fd.hpp"
@@ -71,6 +72,9 @@ struct FileInfo {
 [[nodiscard]] Result<void> set_xattr_at(int dirfd, const char* name, const char* attr, std::string_view value,
                                         std::string_view shown);
 [[nodiscard]] Result<void> remove_xattr_at(int dirfd, const char* name, const char* attr, std::string_view shown);
+
+// The names in the directory `fd` ("." and ".." left out), read through a duplicate of `fd`.
+[[nodiscard]] Result<std::vector<std::string>> list_dir(int fd, std::string_view shown);
 
 // Whole small file read by absolute path without following a symlink in the last component.
 [[nodiscard]] Result<std::optional<std::string>> read_file(std::string_view path);

@@ -1,6 +1,5 @@
 #include "aicactl/os/tree_ops.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,23 +27,11 @@ std::uint64_t fnv(std::uint64_t h, const char* data, std::size_t n) {
 }
 
 Result<void> remove_children(int fd, const std::string& shown, dev_t dev) {
-  UniqueFd listing(::dup(fd));
-  if (!listing) {
-    return fail("duplicate fd of", shown);
+  auto names = list_dir(fd, shown);
+  if (!names) {
+    return std::unexpected(names.error());
   }
-  DIR* dir = ::fdopendir(listing.release());
-  if (dir == nullptr) {
-    return fail("list directory", shown);
-  }
-  std::vector<std::string> names;
-  while (const dirent* d = ::readdir(dir)) {
-    const std::string n = d->d_name;
-    if (n != "." && n != "..") {
-      names.push_back(n);
-    }
-  }
-  ::closedir(dir);
-  for (const auto& n : names) {
+  for (const auto& n : *names) {
     const std::string path = join_path(shown, n);
     auto info = stat_at(fd, n.c_str());
     if (!info) {

@@ -6,6 +6,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 
@@ -570,6 +571,40 @@ TEST(ReadSelfExe, IsTheContentOfThisTestBinary) {
       content->starts_with("\x7f"
                            "ELF"));
   EXPECT_EQ(*content, test::read_text(*exe));
+}
+
+}  // namespace
+}  // namespace aicactl::os
+
+namespace aicactl::os {
+namespace {
+
+TEST(ListDir, NamesOnlyTheTopLevelWithoutDots) {
+  const test::TempDir tmp;
+  test::make_dir(tmp.sub("d"));
+  test::write_text(tmp.sub("d/inner"), "x");
+  test::write_text(tmp.sub("f"), "y");
+  test::make_symlink("/etc", tmp.sub("l"));
+  auto fd = open_dir(tmp.path());
+  ASSERT_TRUE(fd.has_value());
+  auto names = list_dir(fd->get(), tmp.path());
+  ASSERT_TRUE(names.has_value());
+  std::sort(names->begin(), names->end());
+  EXPECT_EQ(*names, (std::vector<std::string>{"d", "f", "l"}));
+  // Listing twice through the same fd gives the same answer (it reads through a duplicate).
+  auto again = list_dir(fd->get(), tmp.path());
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->size(), 3U);
+}
+
+TEST(ListDir, FailsOnAnFdThatIsNotADirectory) {
+  EXPECT_FALSE(list_dir(-1, "bad").has_value());
+  const test::TempDir tmp;
+  test::write_text(tmp.sub("f"), "y");
+  const int fd = ::open(tmp.sub("f").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  EXPECT_FALSE(list_dir(fd, tmp.sub("f")).has_value());
+  ::close(fd);
 }
 
 }  // namespace
