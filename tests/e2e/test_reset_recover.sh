@@ -63,6 +63,13 @@ vs_assert_eq "$id_bob" "$(ids_of bob)" "id bob after recover"
 vs_assert_match '(^|,)alice(,|$)' "$(vs_run 'getent group gpu-users | cut -d: -f4')" "members of gpu-users"
 vs_assert_match '(^|,)bob(,|$)' "$(vs_run 'getent group gpu-users | cut -d: -f4')" "members of gpu-users"
 vs_assert_fails 'id zed' "zed (never registered) recovered"
+# restored in one batch edit of the account files: they must be as consistent as useradd's
+vs_assert_ok 'pwck -r -q' "pwck -r (passwd and shadow consistent) after recover"
+vs_assert_ok 'grpck -r' "grpck -r (group and gshadow consistent) after recover"
+vs_assert_match '^alice:!:[0-9]+:' "$(vs_run 'grep ^alice: /etc/shadow')" "alice's shadow entry (no password, locked as useradd leaves it)"
+vs_assert_match '(^|,)alice(,|$)' "$(vs_run 'grep ^gpu-users: /etc/gshadow | cut -d: -f4')" "alice in gpu-users in /etc/gshadow"
+vs_assert_eq "root shadow 640" "$(vs_run 'stat -c "%U %G %a" /etc/shadow')" "owner and mode of /etc/shadow after recover"
+vs_assert_ok 'su - alice -c true' "su - alice after recover"
 
 vs_step "homes, links, files"
 for u in alice bob; do

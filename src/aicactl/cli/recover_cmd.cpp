@@ -3,6 +3,7 @@
 
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/render.hpp"
+#include "aicactl/core/account_batch.hpp"
 #include "aicactl/core/errors.hpp"
 #include "aicactl/core/recover.hpp"
 #include "aicactl/core/registry.hpp"
@@ -24,9 +25,15 @@ int run_recover(const GlobalOptions& options) {
   const core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
 
   // 1. groups with their recorded gids (before setup, which would otherwise make gpu-users anew)
+  //    and accounts with their uids: every missing one in a single locked edit of the account
+  //    files; what that cannot do, the plans below do one at a time (or report as a conflict)
+  core::Report report;
+  if (!options.dry_run) {
+    report = core::restore_accounts(core::plan_account_batch(config, registry));
+  }
   core::Plan groups;
   groups.items = core::plan_registry_groups(registry);
-  core::Report report = core::apply_plan(groups, options.dry());
+  report.merge(core::apply_plan(groups, options.dry()));
 
   // 2. everything setup manages; top-level directories only, never a recursive walk at boot
   const core::ServerSpec spec = core::build_spec(config, core::read_host_facts(config));
