@@ -93,6 +93,7 @@ void render_repairs(const GlobalOptions& options, const std::vector<core::Repair
                          {"status", status},
                          {"entries", r.entries},
                          {"changed_entries", r.changed},
+                         {"unchanged_entries", r.unchanged},
                          {"skipped", r.skipped},
                          {"mounts_skipped", r.mounts_skipped},
                          {"errors", r.errors}});

@@ -1,14 +1,18 @@
 #include "aicactl/core/repair.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <sstream>
 
 #include "aicactl/core/shared_acl.hpp"
 #include "aicactl/os/accounts.hpp"
+#include "aicactl/os/atomic_file.hpp"
+#include "aicactl/os/fs.hpp"
 #include "aicactl/os/walk.hpp"
 
 namespace aicactl::core {
@@ -49,6 +53,15 @@ class Repairer {
   void visit(const os::WalkEntry& e) {
     ++entries_;
     const os::FileInfo& info = *e.info;
+    if (policy_.unchanged_before > 0 && info.ctime_sec < policy_.unchanged_before) {
+      // Unchanged since a complete repair: only the planted-link report (stat only) is redone.
+      if (info.is_regular() && info.nlink > 1 && !members_.is_member(info.uid)) {
+        std::lock_guard lock(mutex_);
+        skipped_.push_back(e.path());
+      }
+      ++unchanged_;
+      return;
+    }
     if (info.is_dir()) {
       repair_dir(e, info);
     } else if (info.is_regular()) {
@@ -60,6 +73,7 @@ class Repairer {
   void fill(RepairResult& out) {
     out.entries = entries_.load();
     out.changed = changed_.load();
+    out.unchanged = unchanged_.load();
     std::lock_guard lock(mutex_);
     out.skipped = std::move(skipped_);
     out.errors.insert(out.errors.end(), errors_.begin(), errors_.end());
@@ -166,6 +180,7 @@ class Repairer {
   Membership members_;
   std::atomic<std::uint64_t> entries_{0};
   std::atomic<std::uint64_t> changed_{0};
+  std::atomic<std::uint64_t> unchanged_{0};
   std::mutex mutex_;
   std::vector<std::string> skipped_;
   std::vector<std::string> errors_;
@@ -190,6 +205,55 @@ RepairResult repair_tree(const std::string& root, const RepairPolicy& policy, Dr
   }
   std::sort(result.skipped.begin(), result.skipped.end());
   return result;
+}
+
+RepairStamps RepairStamps::load(const std::string& file) {
+  RepairStamps stamps;
+  auto text = os::read_file(file);
+  if (!text || !text->has_value()) {
+    return stamps;
+  }
+  std::istringstream in(**text);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto space = line.find(' ');
+    if (space == std::string::npos) {
+      continue;
+    }
+    try {
+      stamps.stamps_[line.substr(space + 1)] = std::stoll(line.substr(0, space));
+    } catch (const std::exception&) {
+      continue;  // a damaged line only costs a full check
+    }
+  }
+  return stamps;
+}
+
+std::string RepairStamps::key(const std::string& tree, dev_t dev, std::uint64_t ino, gid_t gid, bool acl) {
+  return std::to_string(dev) + ":" + std::to_string(ino) + ":" + std::to_string(gid) + ":" + (acl ? "acl" : "modes") +
+         ":" + tree;
+}
+
+std::int64_t RepairStamps::unchanged_before(const std::string& key, std::int64_t now, std::int64_t max_age_s) const {
+  auto it = stamps_.find(key);
+  if (it == stamps_.end() || it->second > now || now - it->second > max_age_s) {
+    return 0;
+  }
+  return it->second;
+}
+
+void RepairStamps::record(const std::string& key, std::int64_t started) {
+  stamps_[key] = started - kMarginSeconds;
+}
+
+bool RepairStamps::save(const std::string& file) const {
+  std::string text;
+  for (const auto& [key, stamp] : stamps_) {
+    if (key.find('\n') == std::string::npos) {
+      text += std::to_string(stamp) + " " + key + "\n";
+    }
+  }
+  return os::write_file_atomically(file, text, 0600, ::geteuid(), ::getegid()).has_value();
 }
 
 RepairResult repair_home_tree(const std::string& root, uid_t uid, gid_t gid, DryRun dry_run) {

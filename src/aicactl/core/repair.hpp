@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,12 +20,17 @@ struct RepairPolicy {
   std::string group;
   bool use_acl = true;
   unsigned threads = 2;
+  // Entries whose ctime (seconds) is earlier than this are taken as correct and not read or
+  // changed: nothing can change an inode's owner, mode or ACL, nor move it into the tree,
+  // without setting its ctime. 0 checks every entry. See RepairStamps.
+  std::int64_t unchanged_before = 0;
 };
 
 struct RepairResult {
   std::string root;
   std::uint64_t entries = 0;
   std::uint64_t changed = 0;                // entries changed (or that would change)
+  std::uint64_t unchanged = 0;              // entries not read: ctime before unchanged_before
   std::vector<std::string> skipped;         // hardlinked files of non-members
   std::vector<std::string> mounts_skipped;  // other file systems below the root, not entered
   std::vector<std::string> errors;
@@ -32,6 +38,32 @@ struct RepairResult {
 
 // Repairs one tree. With DryRun::yes only counts what would change.
 [[nodiscard]] RepairResult repair_tree(const std::string& root, const RepairPolicy& policy, DryRun dry_run);
+
+// When each tree was last repaired completely and without errors, kept in a root-only file in
+// the lock directory (/run/aicactl: it does not survive a reboot, so the first repair after a
+// boot checks everything). A stamp counts only for the same tree (path, device, inode), group
+// id and ACL mode, is backdated by a margin for the kernel's coarse ctime clock, and expires
+// after `max_age_s` (a full check at least that often) or when the clock went backwards.
+class RepairStamps {
+ public:
+  static constexpr std::int64_t kMarginSeconds = 2;
+  static constexpr std::int64_t kDefaultMaxAge = 24 * 3600;
+
+  // Missing or unreadable files give no stamps.
+  [[nodiscard]] static RepairStamps load(const std::string& file);
+  [[nodiscard]] static std::string key(const std::string& tree, dev_t dev, std::uint64_t ino, gid_t gid, bool acl);
+
+  // The unchanged_before to use for `key` at time `now`, 0 when there is no valid stamp.
+  [[nodiscard]] std::int64_t unchanged_before(const std::string& key, std::int64_t now,
+                                              std::int64_t max_age_s = kDefaultMaxAge) const;
+  // Records a complete, error-free repair of `key` that started at `started` (seconds).
+  void record(const std::string& key, std::int64_t started);
+  // Writes the stamps atomically (0600 root).
+  [[nodiscard]] bool save(const std::string& file) const;
+
+ private:
+  std::map<std::string, std::int64_t> stamps_;
+};
 
 // user repair: gives the user back the entries of their home that belong to root or to a uid
 // that no account has (e.g. left from before a re-image), by fd. Entries of other existing
