@@ -161,6 +161,7 @@ time_median() {
 runs() { cut -d' ' -f1 "$W/times" | xargs printf '%.3f ' | sed 's/ $//'; }
 
 repair() { "$AICACTL" --config "$CONFIG" --json cache repair; }
+repair_full() { "$AICACTL" --config "$CONFIG" --json cache repair --full; }
 
 # repair_counts: "entries changed status errors skipped" from the --json output in $W/last.out.
 repair_counts() {
@@ -168,7 +169,7 @@ repair_counts() {
 import json, sys
 doc = json.load(open(sys.argv[1]))
 a = doc["actions"][0]
-print(a["entries"], a["changed_entries"], a["status"], len(a["errors"]), len(a["skipped"]))
+print(a["entries"], a["changed_entries"], a["status"], len(a["errors"]), len(a["skipped"]), a.get("unchanged_entries", 0))
 PY
 }
 
@@ -204,11 +205,20 @@ read -r T_FIRST C_FIRST <<<"$out"
 read -r B_ENTRIES B_CHANGED B_STATUS B_ERRORS B_SKIPPED <<<"$(repair_counts)"
 echo "   $T_FIRST s (cpu $C_FIRST s; $B_ENTRIES entries, $B_CHANGED changed, status $B_STATUS, $B_ERRORS errors, $B_SKIPPED skipped)"
 
-echo "== (c) aicactl cache repair, no-op re-run (x$REPEAT)"
+echo "== (c) aicactl cache repair --full, no-op re-run reading every entry (x$REPEAT)"
+out=$(time_median "$REPEAT" repair_full) || { cat "$W/last.out"; die "cache repair --full (no-op) failed"; }
+read -r T_FULL C_FULL <<<"$out"
+read -r C_ENTRIES C_CHANGED C_STATUS C_ERRORS _ C_UNCHANGED <<<"$(repair_counts)"
+echo "   median $T_FULL s (cpu $C_FULL s; runs in order: $(runs); $C_ENTRIES entries, $C_CHANGED changed, $C_UNCHANGED not read, status $C_STATUS)"
+
+echo "== (c') aicactl cache repair, no-op re-run as the 15-minute timer sees it (x$REPEAT)"
+echo "   (after a complete repair: entries whose ctime predates it are not read again)"
+sleep 3  # past the stamps' 2-second margin, then one untimed run: the state a timer finds
+repair >/dev/null || die "cache repair failed"
 out=$(time_median "$REPEAT" repair) || { cat "$W/last.out"; die "cache repair (no-op) failed"; }
 read -r T_NOOP C_NOOP <<<"$out"
-read -r C_ENTRIES C_CHANGED C_STATUS C_ERRORS _ <<<"$(repair_counts)"
-echo "   median $T_NOOP s (cpu $C_NOOP s; runs in order: $(runs); $C_ENTRIES entries, $C_CHANGED changed, status $C_STATUS)"
+read -r S_ENTRIES S_CHANGED S_STATUS S_ERRORS _ S_UNCHANGED <<<"$(repair_counts)"
+echo "   median $T_NOOP s (cpu $C_NOOP s; runs in order: $(runs); $S_ENTRIES entries, $S_CHANGED changed, $S_UNCHANGED not read, status $S_STATUS)"
 
 echo "== (d) stat-only walk: aicactl_walk_floor --threads 2 (x$REPEAT)"
 out=$(time_median "$REPEAT" "$FLOOR" --threads 2 "$A") || die "aicactl_walk_floor failed"
@@ -284,8 +294,10 @@ check "aicactl:  $n_dirs sampled dirs are setgid and group $GROUP" setgid_dirs "
 check "aicactl:  $n_files sampled files have group:$GROUP:rw-" has_entries "$A" "$W/sample.files" "group:$GROUP:rw-"
 check "aicactl:  first run saw all $((FILES + DIRS + 1)) entries, changed all, no errors" \
   test "$B_ENTRIES" -eq $((FILES + DIRS + 1)) -a "$B_CHANGED" -eq "$B_ENTRIES" -a "$B_ERRORS" -eq 0
-check "aicactl:  no-op re-run changed 0 of $C_ENTRIES entries (status $C_STATUS)" \
-  test "$C_CHANGED" -eq 0 -a "$C_ENTRIES" -eq "$B_ENTRIES" -a "$C_ERRORS" -eq 0
+check "aicactl:  --full no-op re-run read and changed 0 of $C_ENTRIES entries (status $C_STATUS)" \
+  test "$C_CHANGED" -eq 0 -a "$C_UNCHANGED" -eq 0 -a "$C_ENTRIES" -eq "$B_ENTRIES" -a "$C_ERRORS" -eq 0
+check "aicactl:  timer no-op re-run changed 0 of $S_ENTRIES entries, $S_UNCHANGED not read (status $S_STATUS)" \
+  test "$S_CHANGED" -eq 0 -a "$S_ENTRIES" -eq "$B_ENTRIES" -a "$S_ERRORS" -eq 0
 
 # ---- results
 ratio() { echo "$1 / $2" | bc -l; }
@@ -295,6 +307,8 @@ verdict() {  # verdict VALUE OP LIMIT
 R_FIRST=$(ratio "$T_PIPE" "$T_FIRST")
 R_NOOP=$(ratio "$T_PIPE" "$T_NOOP")
 R_FLOOR=$(ratio "$T_NOOP" "$T_FLOOR2")
+R_FULL=$(ratio "$T_PIPE" "$T_FULL")
+R_FULL_FLOOR=$(ratio "$T_FULL" "$T_FLOOR2")
 V1=$(verdict "$R_FIRST" '>=' 4)
 V2=$(verdict "$R_NOOP" '>=' 7)
 V3=$(verdict "$R_FLOOR" '<=' 1.25)
@@ -303,6 +317,8 @@ V3=$(verdict "$R_FLOOR" '<=' 1.25)
 RC_FIRST=$(ratio "$C_PIPE" "$C_FIRST")
 RC_NOOP=$(ratio "$C_PIPE" "$C_NOOP")
 RC_FLOOR=$(ratio "$C_NOOP" "$C_FLOOR2")
+RC_FULL=$(ratio "$C_PIPE" "$C_FULL")
+RC_FULL_FLOOR=$(ratio "$C_FULL" "$C_FLOOR2")
 
 dashes() { printf -- '-%.0s' $(seq "$1"); }
 echo
@@ -316,7 +332,8 @@ row "    setfacl -R -m g:$GROUP:rwx" "$A1_W" "$A1_C"
 row "    find -type d -exec setfacl -d -m g:$GROUP:rwx {} +" "$A2_W" "$A2_C"
 row "    find -type d -exec chmod g+s {} +" "$A3_W" "$A3_C"
 row "(b) aicactl cache repair, first run" "$T_FIRST" "$C_FIRST"
-row "(c) aicactl cache repair, no-op re-run" "$T_NOOP" "$C_NOOP"
+row "(c) aicactl cache repair --full, no-op re-run" "$T_FULL" "$C_FULL"
+row "(c') aicactl cache repair, no-op re-run (timer)" "$T_NOOP" "$C_NOOP"
 row "(d) stat-only walk, aicactl_walk_floor --threads 2" "$T_FLOOR2" "$C_FLOOR2"
 row "(e) find DIR -printf '' (lists only, no stat)" "$T_FIND" "$C_FIND"
 row "(f) stat-only walk, aicactl_walk_floor --threads 1" "$T_FLOOR1" "$C_FLOOR1"
@@ -327,6 +344,8 @@ printf '|%s|%s|%s|%s|%s|\n' "$(dashes 36)" "$(dashes 10)" "$(dashes 10)" "$(dash
 printf '| %-34s | %7.2fx | %-8s | %-6s | %7.2fx |\n' "pipeline / first run" "$R_FIRST" ">= 4x" "$V1" "$RC_FIRST"
 printf '| %-34s | %7.2fx | %-8s | %-6s | %7.2fx |\n' "pipeline / no-op re-run" "$R_NOOP" ">= 7x" "$V2" "$RC_NOOP"
 printf '| %-34s | %7.2fx | %-8s | %-6s | %7.2fx |\n' "no-op re-run / walk floor (2 thr)" "$R_FLOOR" "<= 1.25x" "$V3" "$RC_FLOOR"
+printf '| %-34s | %7.2fx | %-8s | %-6s | %7.2fx |\n' "pipeline / --full no-op (info)" "$R_FULL" "" "" "$RC_FULL"
+printf '| %-34s | %7.2fx | %-8s | %-6s | %7.2fx |\n' "--full no-op / walk floor (info)" "$R_FULL_FLOOR" "" "" "$RC_FULL_FLOOR"
 
 status=0
 [[ $V1 == PASS && $V2 == PASS && $V3 == PASS ]] || status=1
