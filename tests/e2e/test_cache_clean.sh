@@ -124,6 +124,7 @@ vs_assert_eq ".lock CACHEDIR.TAG" "$(vs_run "ls -A $U | sort | tr '\n' ' ' | sed
 vs_step "through sudo: only the pinned forms"
 vs_run "echo '%gpu-users ALL=(root) NOPASSWD: /data/system/bin/aicactl cache clean *' > /etc/sudoers.d/test
   chmod 440 /etc/sudoers.d/test && visudo -c >/dev/null"
+before="$(vs_describe "${targets[@]}")"  # installing the rule changed /etc
 fill_pip
 vs_try vs_as alice "sudo -n /data/system/bin/aicactl cache clean --pip --older-than 1"
 vs_assert_rc 77 "sudo aicactl cache clean --pip --older-than 1 (as alice)"

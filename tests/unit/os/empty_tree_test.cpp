@@ -47,14 +47,14 @@ std::uint64_t blocks_bytes(const std::string& path) {
   return static_cast<std::uint64_t>(lstat_or_throw(path).st_blocks) * 512;
 }
 
-struct Run {
+struct Emptied {
   EmptyTreeSummary summary;
   std::vector<std::pair<std::string, bool>> reported;
 };
 
-Run empty(const std::string& root, EmptyTreeOptions options) {
+Emptied empty(const std::string& root, EmptyTreeOptions options) {
   const Fd fd(test::open_dir_nofollow(AT_FDCWD, root));
-  Run run;
+  Emptied run;
   options.on_removed = [&run](const std::string& path, bool is_dir) { run.reported.emplace_back(path, is_dir); };
   run.summary = empty_tree_fd(fd.get(), root, options);
   std::ranges::sort(run.reported);
@@ -81,7 +81,7 @@ TEST(EmptyTree, RemovesEverythingBelowTheRootAndKeepsTheRoot) {
   const std::uint64_t bytes = blocks_bytes(root + "/a/b/wheel") + blocks_bytes(root + "/top");
   const struct stat before = lstat_or_throw(root);
 
-  const Run run = empty(root, {});
+  const Emptied run = empty(root, {});
   EXPECT_TRUE(run.summary.errors.empty());
   EXPECT_EQ(run.summary.files, 2U);
   EXPECT_EQ(run.summary.directories, 3U);
@@ -116,7 +116,7 @@ TEST(EmptyTree, UnlinksSymlinksWithoutFollowingThem) {
   make_symlink(victim + "/secret", root + "/file-link");
   make_symlink("dangling-nowhere", root + "/dangling");
 
-  const Run run = empty(root, {});
+  const Emptied run = empty(root, {});
   EXPECT_TRUE(run.summary.errors.empty()) << run.summary.errors.front().message();
   EXPECT_TRUE(names_in(root).empty());
   EXPECT_EQ(read_text(victim + "/secret"), "keep me");
@@ -137,7 +137,7 @@ TEST(EmptyTree, CountOnlyChangesNothingAndCountsTheSame) {
   make_symlink("/etc", root + "/evil");
   const struct stat pkg_before = lstat_or_throw(root + "/pkg");
 
-  const Run dry = empty(root, {RemoveMode::count_only, std::nullopt, {}, nullptr});
+  const Emptied dry = empty(root, {RemoveMode::count_only, std::nullopt, {}, nullptr});
   EXPECT_EQ(names_in(root), (std::vector<std::string>{"b", "evil", "pkg"}));
   EXPECT_EQ(names_in(root + "/pkg"), std::vector<std::string>{"a"});
   EXPECT_EQ(lstat_or_throw(root + "/pkg").st_mtime, pkg_before.st_mtime);
@@ -145,7 +145,7 @@ TEST(EmptyTree, CountOnlyChangesNothingAndCountsTheSame) {
       {root + "/b", false}, {root + "/evil", false}, {root + "/pkg", true}};
   EXPECT_EQ(dry.reported, expected);
 
-  const Run real = empty(root, {});
+  const Emptied real = empty(root, {});
   EXPECT_EQ(real.summary.files, dry.summary.files);
   EXPECT_EQ(real.summary.directories, dry.summary.directories);
   EXPECT_EQ(real.summary.bytes, dry.summary.bytes);
@@ -177,7 +177,7 @@ TEST(EmptyTree, OlderThanRemovesOnlyEntriesBothUnreadAndUnmodified) {
   backdate(root + "/old-dir", 0, 0);  // fresh itself, but left empty by this pass
 
   const std::int64_t cutoff = std::time(nullptr) - 30 * kDay;
-  const Run run = empty(root, {RemoveMode::remove, cutoff, {}, nullptr});
+  const Emptied run = empty(root, {RemoveMode::remove, cutoff, {}, nullptr});
   EXPECT_TRUE(run.summary.errors.empty());
   EXPECT_EQ(names_in(root), (std::vector<std::string>{"fresh", "fresh-empty", "mixed", "read-recently"}));
   EXPECT_EQ(names_in(root + "/mixed"), std::vector<std::string>{"fresh"});
@@ -199,7 +199,7 @@ TEST(EmptyTree, KeepsNamedEntriesOnlyDirectlyBelowTheRoot) {
   write_text(root + "/CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55");
   make_dir(root + "/sub");
   write_text(root + "/sub/.lock", "");
-  const Run run = empty(root, {RemoveMode::remove, std::nullopt, {".lock", "CACHEDIR.TAG"}, nullptr});
+  const Emptied run = empty(root, {RemoveMode::remove, std::nullopt, {".lock", "CACHEDIR.TAG"}, nullptr});
   EXPECT_EQ(names_in(root), (std::vector<std::string>{".lock", "CACHEDIR.TAG"}));
   EXPECT_EQ(run.summary.files, 1U);
 }
@@ -215,9 +215,9 @@ TEST(EmptyTree, CountsTheBytesOfAFileOnceWhenItsLastLinkGoes) {
   ASSERT_EQ(::link((root + "/shared").c_str(), tmp.sub("env/shared").c_str()), 0);
   const std::uint64_t once = blocks_bytes(root + "/twice");
 
-  const Run dry = empty(root, {RemoveMode::count_only, std::nullopt, {}, nullptr});
+  const Emptied dry = empty(root, {RemoveMode::count_only, std::nullopt, {}, nullptr});
   EXPECT_EQ(dry.summary.bytes, once);
-  const Run real = empty(root, {});
+  const Emptied real = empty(root, {});
   EXPECT_EQ(real.summary.files, 3U);
   EXPECT_EQ(real.summary.bytes, once);
   EXPECT_EQ(read_text(tmp.sub("env/shared")), std::string(20000, 's'));
@@ -251,7 +251,7 @@ TEST(EmptyTree, LeavesOtherMountsAloneAndReportsThem) {
     if (::mount(tmp.sub("elsewhere").c_str(), (root + "/nested/bind").c_str(), nullptr, MS_BIND, nullptr) != 0) {
       return skip + "bind mount failed: " + test::errno_text(errno);
     }
-    const Run run = empty(root, {});
+    const Emptied run = empty(root, {});
     std::string problems;
     auto skipped = run.summary.mounts_skipped;
     std::ranges::sort(skipped);
