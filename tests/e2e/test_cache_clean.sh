@@ -113,7 +113,9 @@ vs_step "uv: its lock is honoured"
 U=/data/cache/uv
 vs_assert_as_ok alice "set -e; touch $U/.lock; echo 'Signature: 8a477f597d28d172789f06886806bc55' > $U/CACHEDIR.TAG
   mkdir -p $U/wheels-v5; echo w > $U/wheels-v5/w" "alice fills the uv cache"
-vs_try vs_run "flock -s $U/.lock sleep 30 & sleep 0.5; aicactl cache clean --uv; rc=\$?; kill \$!; exit \$rc"
+vs_try vs_run "flock -s $U/.lock sleep 30 &
+  while flock -n -x $U/.lock true; do sleep 0.1; done  # until the holder has it
+  aicactl cache clean --uv; rc=\$?; kill \$!; exit \$rc"
 vs_assert_rc 73 "cache clean --uv while uv holds its lock"
 vs_assert_contains "$VS_ERR" "Skipped the uv cache" "stderr of cache clean --uv"
 vs_assert_exists $U/wheels-v5/w

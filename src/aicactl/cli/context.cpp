@@ -51,7 +51,7 @@ void require_pinned_form(const GlobalOptions& options, const std::vector<std::ve
   }
   throw core::Error(core::ExitCode::needs_root,
                     "Through sudo, only these exact forms are accepted (no other options, paths or --config):" +
-                        allowed + "\nAn administrator runs other forms from a root shell");
+                        allowed + "\nAn administrator runs other forms as 'sudo env -u SUDO_UID aicactl ...'");
 }
 
 void setup_logging(const GlobalOptions& options) {
