@@ -2,6 +2,7 @@
 // aicactl cache clean: empties the selected caches (or what went unused for N days).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <iostream>
@@ -72,6 +73,11 @@ std::vector<std::string> clean_selection(const core::Config& config, const Clean
     if (o.all ? core::clean_enabled(config, s) : o.selected.at(s)) {
       out.push_back(s);
     }
+  }
+  if (out.empty()) {
+    throw core::Error(core::ExitCode::usage,
+                      "cache clean: say which caches to clean: --all, or one or more of --conda --pip --uv --npm "
+                      "--yarn --hf --torch");
   }
   return out;
 }
@@ -159,19 +165,9 @@ void render_clean(const GlobalOptions& options, const std::vector<core::CleanRes
             << " bytes, " << total.files << " files, " << total.directories << " directories)\n";
 }
 
-int run_clean(const GlobalOptions& options, const CleanCliOptions& o) {
-  require_pinned_form(options, clean_pinned_forms());
-  require_root(options, "cache clean");
-  const core::Config config = load_config(options);
-  const std::vector<std::string> selection = clean_selection(config, o);
-  if (selection.empty()) {
-    throw core::Error(core::ExitCode::usage,
-                      "cache clean: say which caches to clean: --all, or one or more of --conda --pip --uv --npm "
-                      "--yarn --hf --torch");
-  }
-  const auto targets = core::plan_clean(config, selection);
-  const auto lock = begin_mutation(options, config, "cache clean");
-  std::vector<std::pair<std::string, bool>> listed;
+using Listing = std::vector<std::pair<std::string, bool>>;
+
+core::CleanOptions clean_options(const GlobalOptions& options, const CleanCliOptions& o, Listing& listed) {
   core::CleanOptions clean{options.dry(), std::nullopt, std::chrono::milliseconds(5000), nullptr};
   if (o.older_than > 0) {
     clean.cutoff = core::cutoff_for_days(o.older_than, std::chrono::system_clock::now());
@@ -179,18 +175,34 @@ int run_clean(const GlobalOptions& options, const CleanCliOptions& o) {
   if (options.dry_run) {
     clean.on_removed = [&listed](const std::string& path, bool is_dir) { listed.emplace_back(path, is_dir); };
   }
+  return clean;
+}
+
+std::vector<core::CleanResult> clean_targets(const std::vector<core::CleanTarget>& targets,
+                                             const core::CleanOptions& clean) {
   std::vector<core::CleanResult> results;
-  bool partial = false;
   for (const auto& t : targets) {
     results.push_back(core::clean_target(t, clean));
     const auto& r = results.back();
     if (r.missing && !t.optional) {
       spdlog::warn("'{}' does not exist; run 'aicactl setup'", r.root);
     }
-    partial = partial || !r.errors.empty() || !r.skipped.empty();
     spdlog::info("Clean of '{}': {} files, {} directories, {} bytes", r.root, r.files, r.directories, r.bytes);
   }
+  return results;
+}
+
+int run_clean(const GlobalOptions& options, const CleanCliOptions& o) {
+  require_pinned_form(options, clean_pinned_forms());
+  require_root(options, "cache clean");
+  const core::Config config = load_config(options);
+  const auto targets = core::plan_clean(config, clean_selection(config, o));
+  const auto lock = begin_mutation(options, config, "cache clean");
+  Listing listed;
+  const auto results = clean_targets(targets, clean_options(options, o, listed));
   render_clean(options, results, listed, o.older_than);
+  const bool partial =
+      std::ranges::any_of(results, [](const auto& r) { return !r.errors.empty() || !r.skipped.empty(); });
   return static_cast<int>(partial ? core::ExitCode::partial : core::ExitCode::ok);
 }
 
