@@ -29,6 +29,7 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   GlobalOptions options;
+  options.argv.assign(argc > 0 ? argv + 1 : argv, argv + argc);
   add_global_options(app, options);
 
   Handler handler;

@@ -5,8 +5,10 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <climits>
+#include <cstdlib>
 
 #include "aicactl/core/errors.hpp"
 #include "aicactl/os/fs.hpp"
@@ -29,6 +31,27 @@ void require_root(const GlobalOptions& options, const std::string& command) {
     throw core::Error(core::ExitCode::needs_root,
                       "'" + command + "' must run as root (try: sudo aicactl " + command + ")");
   }
+}
+
+void require_pinned_form(const GlobalOptions& options, const std::vector<std::vector<std::string>>& forms) {
+  const char* sudo_uid = std::getenv("SUDO_UID");
+  if (::getuid() != 0 || sudo_uid == nullptr || std::string_view(sudo_uid) == "0") {
+    return;
+  }
+  if (std::ranges::find(forms, options.argv) != forms.end()) {
+    return;
+  }
+  std::string allowed;
+  for (const auto& f : forms) {
+    std::string line = "aicactl";
+    for (const auto& a : f) {
+      line += " " + a;
+    }
+    allowed += "\n  " + line;
+  }
+  throw core::Error(core::ExitCode::needs_root,
+                    "Through sudo, only these exact forms are accepted (no other options, paths or --config):" +
+                        allowed + "\nAn administrator runs other forms as 'sudo env -u SUDO_UID aicactl ...'");
 }
 
 void setup_logging(const GlobalOptions& options) {

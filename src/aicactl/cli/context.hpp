@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "aicactl/core/config.hpp"
 #include "aicactl/core/plan.hpp"
@@ -21,6 +22,7 @@ struct GlobalOptions {
   bool json = false;
   int verbose = 0;
   bool quiet = false;
+  std::vector<std::string> argv;  // the arguments as given, after the program name
 
   [[nodiscard]] core::DryRun dry() const { return dry_run ? core::DryRun::yes : core::DryRun::no; }
 };
@@ -48,6 +50,10 @@ enum class Mutates { yes, no };
 [[nodiscard]] core::Config load_config(const GlobalOptions& options);
 // Throws needs-root unless running as root (dry runs may run as anyone).
 void require_root(const GlobalOptions& options, const std::string& command);
+// Run through sudo by a user (real uid 0, SUDO_UID set and not "0"), a command accepts only the
+// exact argv (after the program name) of one of `forms`, the ones the sudoers drop-in pins;
+// anything else (another flag, --config, a path) throws needs-root before anything is done.
+void require_pinned_form(const GlobalOptions& options, const std::vector<std::vector<std::string>>& forms);
 // Takes the one lock of mutating commands and opens the log file; nothing for dry runs.
 [[nodiscard]] std::optional<os::ProcessLock> begin_mutation(const GlobalOptions& options, const core::Config& config,
                                                             const std::string& command);

@@ -4,6 +4,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <thread>
+
 #include "aicactl/os/fs.hpp"
 
 namespace aicactl::os {
@@ -39,6 +41,33 @@ Result<ProcessLock> ProcessLock::acquire(const std::string& dir, LockWait wait) 
     }
   }
   return ProcessLock(std::move(fd));
+}
+
+Result<UniqueFd> lock_file_at(int dirfd, const char* name, std::chrono::milliseconds wait, std::string_view shown) {
+  const std::string path(shown);
+  // O_NONBLOCK: a FIFO planted under the name must not hang the open.
+  UniqueFd fd(::openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd) {
+    return errno == ENOENT ? Result<UniqueFd>{} : fail("open lock file", path);
+  }
+  auto info = stat_fd(fd.get());
+  if (!info) {
+    return std::unexpected(info.error());
+  }
+  if (!info->is_regular()) {
+    return fail("lock (not a regular file)", path, EINVAL);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      return fail("lock", path);
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return fail("lock", path, EWOULDBLOCK);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return fd;
 }
 
 }  // namespace aicactl::os

@@ -2,7 +2,9 @@
 // replaced, so every process locks the same inode; the kernel drops the lock when we die.
 #pragma once
 
+#include <chrono>
 #include <string>
+#include <string_view>
 
 #include "aicactl/os/error.hpp"
 #include "aicactl/os/fd.hpp"
@@ -21,5 +23,13 @@ class ProcessLock {
   explicit ProcessLock(UniqueFd fd) : fd_(std::move(fd)) {}
   UniqueFd fd_;
 };
+
+// Takes an exclusive flock on a lock file another tool keeps in a directory we hold (uv's
+// `<cache>/.lock`), trying again until `wait` has passed; the lock lasts as long as the returned
+// fd. Never creates the file nor follows a symlink: an absent file gives an empty fd (nobody can
+// hold it), a symlink fails with ELOOP, anything but a regular file with EINVAL, and a lock
+// still held after `wait` with EWOULDBLOCK.
+[[nodiscard]] Result<UniqueFd> lock_file_at(int dirfd, const char* name, std::chrono::milliseconds wait,
+                                            std::string_view shown);
 
 }  // namespace aicactl::os

@@ -4,8 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "aicactl/os/fd.hpp"
@@ -63,7 +65,158 @@ Result<void> remove_children(int fd, const std::string& shown, dev_t dev) {
   return {};
 }
 
+// One pass of empty_tree_fd. Each directory reports to its parent what it still holds and what
+// went from it, so the parent can decide whether the directory itself goes and, when it stays,
+// report its removed entries (when it goes, the directory alone is reported).
+class TreeEmptier {
+ public:
+  TreeEmptier(const EmptyTreeOptions& options, EmptyTreeSummary& summary, const FileInfo& root)
+      : options_(options), summary_(summary), root_dev_(root.dev), root_mnt_id_(root.mnt_id) {}
+
+  struct Level {
+    std::uint64_t left = 0;                          // entries that stay
+    std::vector<std::pair<std::string, bool>> gone;  // path, is_dir
+  };
+
+  Level empty_dir(int fd, const std::string& shown, bool is_root) {
+    Level level;
+    auto names = list_dir(fd, shown);
+    if (!names) {
+      summary_.errors.push_back(names.error());
+      level.left = 1;
+      return level;
+    }
+    for (const auto& n : *names) {
+      if (is_root && std::ranges::find(options_.keep, n) != options_.keep.end()) {
+        ++level.left;
+      } else if (!handle_entry(fd, n, join_path(shown, n), level)) {
+        ++level.left;
+      }
+    }
+    return level;
+  }
+
+  void report(const Level& level) const {
+    if (options_.on_removed) {
+      for (const auto& [path, is_dir] : level.gone) {
+        options_.on_removed(path, is_dir);
+      }
+    }
+  }
+
+ private:
+  [[nodiscard]] bool on_root_mount(const FileInfo& info) const {
+    return info.dev == root_dev_ && (root_mnt_id_ == 0 || info.mnt_id == root_mnt_id_);
+  }
+
+  [[nodiscard]] bool old_enough(std::int64_t time) const { return !options_.cutoff || time < *options_.cutoff; }
+
+  [[nodiscard]] bool removing() const { return options_.mode == RemoveMode::remove; }
+
+  // Counts the blocks of a regular file when its last link goes: at once when removing (the
+  // link count drops as we go), after as many names as it had links when only counting.
+  void count_freed(const FileInfo& info) {
+    if (!info.is_regular()) {
+      return;
+    }
+    bool last = info.nlink <= 1;
+    if (!last && !removing()) {
+      last = ++links_seen_[{info.dev, info.ino}] >= info.nlink;
+    }
+    if (last) {
+      summary_.bytes += info.blocks * 512;
+    }
+  }
+
+  // Removes one entry (or a directory's content and then the directory); true when it went.
+  bool handle_entry(int fd, const std::string& name, const std::string& path, Level& level) {
+    auto info = stat_at(fd, name.c_str());
+    if (!info) {
+      if (info.error().code != ENOENT) {
+        summary_.errors.push_back(fail("stat", path, info.error().code).error());
+        return false;
+      }
+      return true;
+    }
+    if (!on_root_mount(*info)) {
+      summary_.mounts_skipped.push_back(path);
+      return false;
+    }
+    if (!info->is_dir()) {
+      if (!old_enough(info->atime) || !old_enough(info->mtime)) {
+        return false;
+      }
+      if (removing() && ::unlinkat(fd, name.c_str(), 0) != 0) {
+        return gone_anyway("remove", path);
+      }
+      ++summary_.files;
+      count_freed(*info);
+      level.gone.emplace_back(path, false);
+      return true;
+    }
+    auto sub = open_dir_at(fd, name.c_str(), path);
+    if (!sub) {
+      if (sub.error().code == ENOENT) {
+        return true;
+      }
+      summary_.errors.push_back(sub.error());
+      return false;
+    }
+    // What was stat'ed may have been swapped since: trust only the directory we hold.
+    auto held = stat_fd(sub->get());
+    if (!held || !on_root_mount(*held)) {
+      if (held) {
+        summary_.mounts_skipped.push_back(path);
+      } else {
+        summary_.errors.push_back(held.error());
+      }
+      return false;
+    }
+    const Level inner = empty_dir(sub->get(), path, false);
+    sub->reset();
+    const bool goes = inner.left == 0 && (!inner.gone.empty() || old_enough(held->mtime));
+    if (!goes || (removing() && ::unlinkat(fd, name.c_str(), AT_REMOVEDIR) != 0)) {
+      report(inner);
+      return goes ? gone_anyway("remove directory", path) : false;
+    }
+    ++summary_.directories;
+    level.gone.emplace_back(path, true);
+    return true;
+  }
+
+  // After a failed unlink: ENOENT means someone else removed it; ENOTEMPTY that a tool wrote
+  // into the directory meanwhile (not an error: it stays); anything else is reported.
+  bool gone_anyway(const char* op, const std::string& path) {
+    const int err = errno;
+    if (err == ENOENT) {
+      return true;
+    }
+    if (err != ENOTEMPTY && err != EEXIST) {
+      summary_.errors.push_back(fail(op, path, err).error());
+    }
+    return false;
+  }
+
+  const EmptyTreeOptions& options_;
+  EmptyTreeSummary& summary_;
+  dev_t root_dev_;
+  std::uint64_t root_mnt_id_;
+  std::map<std::pair<dev_t, std::uint64_t>, std::uint64_t> links_seen_;
+};
+
 }  // namespace
+
+EmptyTreeSummary empty_tree_fd(int root_fd, const std::string& shown, const EmptyTreeOptions& options) {
+  EmptyTreeSummary summary;
+  auto root = stat_fd(root_fd);
+  if (!root) {
+    summary.errors.push_back(root.error());
+    return summary;
+  }
+  TreeEmptier emptier(options, summary, *root);
+  emptier.report(emptier.empty_dir(root_fd, shown, true));
+  return summary;
+}
 
 Result<void> remove_tree_at(int dirfd, const char* name, const std::string& shown) {
   auto info = stat_at(dirfd, name);
