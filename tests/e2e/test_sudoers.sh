@@ -16,10 +16,24 @@ CRON=/etc/cron.d/aicactl
 BIN=/data/system/bin/aicactl
 CONF=/data/system/config/aicactl.toml
 
-# may USER 'ARGV': whether `sudo -n -l ARGV` (exit 0 iff sudo would run it without a password)
-# succeeds for USER.
-may() { vs_assert_as_ok "$1" "sudo -n -l $2" "sudo -n -l $2"; }
-may_not() { vs_assert_as_fails "$1" "sudo -n -l $2" "sudo -n -l $2"; }
+# may USER 'ARGV'...: `sudo -n -l ARGV` (exit 0 iff sudo would run ARGV without a password)
+# succeeds for USER for each ARGV; may_not: fails for each. One login for all of them.
+sudo_l_each() {
+  local user=$1 want=$2 script='' argv
+  shift 2
+  for argv in "$@"; do
+    script+="if sudo -n -l $argv >/dev/null 2>&1; then echo \"allowed: $argv\"; else echo \"denied: $argv\"; fi; "
+  done
+  vs_try vs_as "$user" "$script"
+  VS_LAST_CMD="sudo -n -l ... (as $user)"
+  vs_assert_rc 0
+  local wrong
+  wrong="$(grep -v "^$want: " <<<"$VS_OUT" || true)"
+  vs_assert_eq "" "$wrong" "sudo -n -l as $user (expected every command $want)"
+  vs_assert_eq "$#" "$(grep -c "^$want: " <<<"$VS_OUT")" "number of commands $want for $user"
+}
+may() { sudo_l_each "$1" allowed "${@:2}"; }
+may_not() { sudo_l_each "$1" denied "${@:2}"; }
 
 vs_boot
 vs_setup
@@ -35,32 +49,28 @@ cron="$(vs_run "cat $CRON")"
 vs_assert_contains "$cron" $'\nSHELL=/bin/sh\n' "$CRON"
 vs_assert_contains "$cron" $'\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n' "$CRON"
 vs_assert_contains "$cron" $'\n*/15 * * * * root /data/system/bin/aicactl --quiet cache repair\n' "$CRON"
-vs_assert_contains "$cron" $'\n7 * * * * root /data/system/bin/aicactl disk check\n' "$CRON"
+vs_assert_contains "$cron" $'\n7 * * * * root /data/system/bin/aicactl disk check' "$CRON"
+vs_assert_eq "" "$(vs_run "tail -c1 $CRON | tr -d '\\n'")" "last character of $CRON (cron needs a final newline)"
 vs_assert_eq "" "$(vs_run 'crontab -l -u root 2>/dev/null || true')" "root's crontab (never edited)"
 vs_assert_eq "" "$(vs_run 'ls -A /etc/sudoers.d /etc/cron.d | grep -F .aicactl || true')" "temp files left in /etc"
 
 vs_step "a member may run exactly the pinned commands"
-for flag in --all --conda --pip --uv --npm --yarn --hf --torch; do
-  may alice "$BIN cache clean $flag"
-done
-may alice "$BIN disk check"
-may alice "$BIN disk usage --mine"
+may alice "$BIN cache clean --"{all,conda,pip,uv,npm,yarn,hf,torch} "$BIN disk check" "$BIN disk usage --mine"
 
 vs_step "and nothing else"
-may_not alice "$BIN user add eve"
-may_not alice "$BIN --config /tmp/x.toml cache clean --pip"
-may_not alice "$BIN cache clean --pip --config /tmp/x.toml"
-may_not alice "$BIN cache clean --pip --extra"
-may_not alice "$BIN cache clean --pip --older-than 0"
-may_not alice "$BIN cache clean"
-may_not alice "$BIN disk check --path /home"
-may_not alice "$BIN disk usage bob"
-may_not alice "$BIN setup"
-may_not alice "$BIN"
-may_not alice "/bin/sh"
-may_not alice "/usr/local/sbin/aicactl cache clean --pip"
-may_not mallory "$BIN cache clean --pip"
-may_not mallory "$BIN disk check"
+may_not alice "$BIN user add eve" \
+  "$BIN --config /tmp/x.toml cache clean --pip" \
+  "$BIN cache clean --pip --config /tmp/x.toml" \
+  "$BIN cache clean --pip --extra" \
+  "$BIN cache clean --pip --older-than 0" \
+  "$BIN cache clean" \
+  "$BIN disk check --path /home" \
+  "$BIN disk usage bob" \
+  "$BIN setup" \
+  "$BIN" \
+  /bin/sh \
+  "/usr/local/sbin/aicactl cache clean --pip"
+may_not mallory "$BIN cache clean --pip" "$BIN disk check"
 
 vs_step "a second setup changes nothing"
 vs_aicactl --json setup

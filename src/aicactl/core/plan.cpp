@@ -1,5 +1,6 @@
 #include "aicactl/core/plan.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -202,7 +203,18 @@ ServerState inspect(const ServerSpec& spec) {
   for (const auto& f : spec.files) {
     if (!f.trusted_path.empty()) {
       for (const auto& p : chain_of(f.trusted_path)) {
-        if (!state.paths.contains(p)) {
+        if (state.paths.contains(p)) {
+          continue;
+        }
+        if (p == "/") {  // has no parent to lstat it in
+          PathState root;
+          if (auto info = os::stat_at(AT_FDCWD, "/")) {
+            root.info = *info;
+          } else {
+            root.error = info.error().message();
+          }
+          state.paths[p] = std::move(root);
+        } else {
           state.paths[p] = inspect_path(p, false, false);
         }
       }
