@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 
@@ -142,6 +143,77 @@ os::Result<void> apply_acl(const SetSharedAcl& a) {
   return os::set_acl_at(dir->fd.get(), "", a.kind, want, a.path);
 }
 
+os::Result<void> remove_file(const std::string& path) {
+  auto parent = os::open_parent(path);
+  if (!parent) {
+    return std::unexpected(parent.error());
+  }
+  if (::unlinkat(parent->first.get(), parent->second.c_str(), 0) != 0) {
+    return os::fail("remove", path);
+  }
+  return {};
+}
+
+std::string first_line(const os::ProcessResult& r) {
+  std::string text = r.err.empty() ? r.out : r.err;
+  text = text.substr(0, text.find('\n'));
+  return text.empty() ? "exit status " + std::to_string(r.exit_code) : text;
+}
+
+// The sudoers drop-in: validated alone in its temp file (its name has a dot, which sudo's
+// includedir skips), renamed into place, then the whole policy is validated; when that fails the
+// previous file (or none) is put back, so sudo keeps working as it did.
+os::Result<void> apply_sudoers_file(const WriteFile& a) {
+  const std::string visudo = os::find_program("visudo");
+  if (visudo.empty()) {
+    return os::fail("find visudo (is sudo installed?) to validate", a.path, ENOENT);
+  }
+  auto before = os::lstat_path(a.path);
+  if (!before) {
+    return std::unexpected(before.error());
+  }
+  std::optional<std::string> previous;
+  if (*before) {
+    if (!(*before)->is_regular()) {
+      return os::fail("replace (not a regular file)", a.path, 0);
+    }
+    auto text = os::read_file(a.path);
+    if (!text) {
+      return std::unexpected(text.error());
+    }
+    previous = text->value_or("");
+  }
+  auto file = os::AtomicFile::create(a.path, a.mode, a.uid, a.gid);
+  if (!file) {
+    return std::unexpected(file.error());
+  }
+  if (auto w = file->write(a.content); !w) {
+    return w;
+  }
+  auto alone = os::run_program({visudo, "-c", "-f", file->temp_path()});
+  if (!alone) {
+    return std::unexpected(alone.error());
+  }
+  if (alone->exit_code != 0) {
+    return os::fail("validate the new sudo rule (visudo -cf: " + first_line(*alone) + "), left unchanged:", a.path, 0);
+  }
+  if (auto c = file->commit(); !c) {
+    return c;
+  }
+  auto whole = os::run_program({visudo, "-c"});
+  if (whole && whole->exit_code == 0) {
+    return {};
+  }
+  const std::string why = whole ? "visudo -c: " + first_line(*whole) : whole.error().message();
+  auto put_back = previous
+                      ? os::write_file_atomically(a.path, *previous, (*before)->perms(), (*before)->uid, (*before)->gid)
+                      : remove_file(a.path);
+  if (!put_back) {
+    return os::fail("validate the sudo policy (" + why + ") and put back the previous", a.path, 0);
+  }
+  return os::fail("validate the sudo policy with the new rule (" + why + "), put back the previous", a.path, 0);
+}
+
 }  // namespace
 
 std::string describe(const Action& action, Tense t) {
@@ -233,7 +305,9 @@ os::Result<void> apply(const Action& action) {
           [](const SetOwnership& a) { return apply_ownership(a); },
           [](const SetMode& a) { return apply_mode(a); },
           [](const SetSharedAcl& a) { return apply_acl(a); },
-          [](const WriteFile& a) { return detail::apply_write_file(a); },
+          [](const WriteFile& a) {
+            return a.check == FileCheck::sudoers ? apply_sudoers_file(a) : detail::apply_write_file(a);
+          },
           [](const Conflict& a) -> os::Result<void> { return os::fail("manage (" + a.reason + ")", a.path, 0); },
           [](const CreateAccount& a) { return detail::apply_create_account(a); },
           [](const AddToGroup& a) { return detail::apply_add_to_group(a); },

@@ -69,6 +69,14 @@ struct SetSharedAcl {
   std::string group;
   os::AclKind kind = os::AclKind::access;
 };
+// How a written file is validated before (and after) it takes the place of the installed one.
+enum class FileCheck {
+  none,
+  // sudo stops working for everyone when one file of its policy does not parse: `visudo -cf` on
+  // the temp file, rename, then `visudo -c` on the whole policy; on failure the previous file
+  // (or none) is put back and the action fails.
+  sudoers,
+};
 struct WriteFile {
   std::string path;
   std::string content;
@@ -77,6 +85,7 @@ struct WriteFile {
   uid_t uid = 0;
   gid_t gid = 0;
   std::string owner;  // when set: owned by this user and their primary group (resolved at apply)
+  FileCheck check = FileCheck::none;
 };
 // Something in the way that aicactl must not fix by itself (e.g. a symlink where a directory
 // belongs). Applying it always fails with the reason.

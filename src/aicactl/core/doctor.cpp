@@ -45,6 +45,14 @@ DoctorReport run_doctor(const Config& config, const ServerSpec& spec, const Serv
     }
     report.checks.push_back(std::move(check));
   }
+  for (const auto& file : spec.files) {
+    if (!file.trusted_path.empty()) {
+      const std::string why = trust_problem(spec, state, file.trusted_path, TrustView::current);
+      report.checks.push_back(Check{"'" + file.trusted_path + "' (run by the sudo rule '" + file.path +
+                                        "') and every directory above it are root-owned and not group/other-writable",
+                                    why.empty(), why});
+    }
+  }
   report.checks.push_back(lock_dir_check(config));
   return report;
 }

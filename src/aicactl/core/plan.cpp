@@ -1,6 +1,9 @@
 #include "aicactl/core/plan.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+
+#include <algorithm>
 
 #include "aicactl/core/shared_acl.hpp"
 #include "aicactl/os/accounts.hpp"
@@ -85,8 +88,79 @@ void plan_dir(const DirSpec& dir, const ServerState& state, bool use_acl, std::v
   }
 }
 
-void plan_file(const FileSpec& file, const ServerState& state, std::vector<Action>& out) {
+// `path` and its parents up to '/', the path first.
+std::vector<std::string> chain_of(const std::string& path) {
+  std::vector<std::string> chain;
+  for (std::string p = path; !p.empty();) {
+    chain.push_back(p);
+    if (p == "/") {
+      break;
+    }
+    const auto slash = p.find_last_of('/');
+    p = slash == 0 ? "/" : p.substr(0, slash);
+  }
+  return chain;
+}
+
+std::string quoted(const std::string& s) {
+  return "'" + s + "'";
+}
+
+// The problem of one link of a trusted chain as it is now ("" when none).
+std::string current_trust_problem(const std::string& path, const PathState& st, bool leaf) {
+  if (!st.error.empty()) {
+    return st.error;
+  }
+  if (!st.info) {
+    return quoted(path) + " does not exist";
+  }
+  if (st.info->is_symlink()) {
+    return quoted(path) + " is a symlink";
+  }
+  if (!leaf && !st.info->is_dir()) {
+    return quoted(path) + " is not a directory";
+  }
+  if (st.info->uid != 0) {
+    return quoted(path) + " is not owned by root";
+  }
+  if ((st.info->perms() & 022U) != 0U) {
+    return quoted(path) + " is writable by group/other";
+  }
+  return "";
+}
+
+// Whether setup leaves `path` (managed by the spec) root-owned and not writable by group/other.
+// A symlink or a wrong type stays (plan_dir/plan_file report it as a conflict).
+bool setup_secures(const ServerSpec& spec, const std::string& path, const PathState& st, bool leaf) {
+  if (!st.error.empty() || (st.info && st.info->is_symlink())) {
+    return false;
+  }
+  if (leaf) {
+    auto file = std::find_if(spec.files.begin(), spec.files.end(), [&](const FileSpec& f) { return f.path == path; });
+    return file != spec.files.end() && (!st.info || st.info->is_regular()) && file->uid == 0 &&
+           (file->mode & 022U) == 0U;
+  }
+  auto dir = std::find_if(spec.dirs.begin(), spec.dirs.end(), [&](const DirSpec& d) { return d.path == path; });
+  if (dir == spec.dirs.end() || (st.info && !st.info->is_dir())) {
+    return false;
+  }
+  if (dir->policy == ModePolicy::strip_write) {
+    return true;
+  }
+  const bool sets_mode = dir->policy == ModePolicy::exact || !st.info;  // create_only: only when missing
+  return sets_mode && (dir->mode & 022U) == 0U;
+}
+
+void plan_file(const ServerSpec& spec, const FileSpec& file, const ServerState& state, std::vector<Action>& out) {
   const PathState& st = state.paths.at(file.path);
+  if (!file.trusted_path.empty()) {
+    if (auto why = trust_problem(spec, state, file.trusted_path, TrustView::after_setup); !why.empty()) {
+      out.emplace_back(Conflict{file.path, "refusing to install a sudo rule for " + quoted(file.trusted_path) + ": " +
+                                               why +
+                                               " (whoever can write there could replace what sudo runs as root)"});
+      return;
+    }
+  }
   if (!st.error.empty()) {
     out.emplace_back(Conflict{file.path, st.error});
     return;
@@ -99,7 +173,8 @@ void plan_file(const FileSpec& file, const ServerState& state, std::vector<Actio
   const bool same = st.info && st.content == want && st.info->perms() == file.mode && st.info->uid == file.uid &&
                     st.info->gid == file.gid;
   if (!same) {
-    out.emplace_back(WriteFile{file.path, std::move(want), file.mode, st.info.has_value(), file.uid, file.gid, ""});
+    out.emplace_back(
+        WriteFile{file.path, std::move(want), file.mode, st.info.has_value(), file.uid, file.gid, "", file.check});
   }
 }
 
@@ -125,7 +200,43 @@ ServerState inspect(const ServerSpec& spec) {
     }
     state.paths[l.path] = std::move(st);
   }
+  for (const auto& f : spec.files) {
+    if (!f.trusted_path.empty()) {
+      for (const auto& p : chain_of(f.trusted_path)) {
+        if (state.paths.contains(p)) {
+          continue;
+        }
+        if (p == "/") {  // has no parent to lstat it in
+          PathState root;
+          if (auto info = os::stat_at(AT_FDCWD, "/")) {
+            root.info = *info;
+          } else {
+            root.error = info.error().message();
+          }
+          state.paths[p] = std::move(root);
+        } else {
+          state.paths[p] = inspect_path(p, false, false);
+        }
+      }
+    }
+  }
   return state;
+}
+
+std::string trust_problem(const ServerSpec& spec, const ServerState& state, const std::string& path, TrustView view) {
+  const auto chain = chain_of(path);
+  for (const auto& p : chain) {
+    const auto found = state.paths.find(p);
+    if (found == state.paths.end()) {
+      return quoted(p) + " was not inspected";
+    }
+    const bool leaf = p == chain.front();
+    const std::string why = current_trust_problem(p, found->second, leaf);
+    if (!why.empty() && !(view == TrustView::after_setup && setup_secures(spec, p, found->second, leaf))) {
+      return why;
+    }
+  }
+  return "";
 }
 
 std::size_t Plan::action_count() const {
@@ -138,6 +249,7 @@ std::size_t Plan::action_count() const {
 
 Plan plan_setup(const ServerSpec& spec, const ServerState& state) {
   Plan plan;
+  plan.notes = spec.notes;
   const bool use_acl = spec.acl_mode != AclMode::off && state.acl_supported;
   if (!use_acl) {
     plan.notes.push_back(spec.acl_mode == AclMode::off
@@ -158,7 +270,7 @@ Plan plan_setup(const ServerSpec& spec, const ServerState& state) {
   }
   for (const auto& f : spec.files) {
     PlanItem item{"file '" + f.path + "'", {}};
-    plan_file(f, state, item.actions);
+    plan_file(spec, f, state, item.actions);
     plan.items.push_back(std::move(item));
   }
   for (const auto& l : spec.links) {

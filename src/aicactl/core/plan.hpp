@@ -52,6 +52,17 @@ struct Plan {
 
 [[nodiscard]] Plan plan_setup(const ServerSpec& spec, const ServerState& state);
 
+enum class TrustView {
+  current,      // as the paths are now (doctor)
+  after_setup,  // as setup leaves them: paths it creates or fixes count as fixed (setup)
+};
+
+// "" when `path` and every directory above it up to '/' are root-owned, not symlinks and not
+// writable by group/other in `view`, else the first problem. `state` holds every one of them
+// (inspect() reads the chain of each file's trusted_path).
+[[nodiscard]] std::string trust_problem(const ServerSpec& spec, const ServerState& state, const std::string& path,
+                                        TrustView view);
+
 enum class Status { changed, ok, failed, planned };
 
 struct ActionReport {

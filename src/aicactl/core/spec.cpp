@@ -7,6 +7,7 @@
 #include <set>
 
 #include "aicactl/core/errors.hpp"
+#include "aicactl/core/sudoers_template.hpp"
 #include "aicactl/core/unit_text.hpp"
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fs.hpp"
@@ -55,6 +56,40 @@ std::string sh_quote(const std::string& s) {
     out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   }
   return out + "'";
+}
+
+// A word of a sudoers Cmnd: the characters sudoers gives a meaning (separators and wildcards)
+// are escaped. Config paths are limited to letters, digits and . _ - + @ / already; this keeps
+// the rule exact regardless, and visudo checks the result.
+std::string sudoers_word(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (std::string_view("\\,:=()! \t*?[]").find(c) != std::string_view::npos) {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out;
+}
+
+// A word of a cron command line: run by /bin/sh, and cron turns an unescaped '%' into a newline.
+std::string cron_word(const std::string& s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+           std::string_view("/._-+@").find(c) != std::string_view::npos;
+  });
+  std::string out;
+  for (char c : plain ? s : sh_quote(s)) {
+    out += c == '%' ? std::string("\\%") : std::string(1, c);
+  }
+  return out;
+}
+
+std::string replace_all(std::string text, std::string_view from, const std::string& to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
 }
 
 }  // namespace
@@ -133,6 +168,7 @@ HostFacts read_host_facts(const Config& config) {
   HostFacts facts;
   facts.etc_ssh_keys = read_host_keys("/etc/ssh");
   facts.saved_ssh_keys = read_host_keys(config.under_root(kSavedHostKeys));
+  facts.have_visudo = !os::find_program("visudo").empty();
   if (auto npm = os::find_program("npm"); !npm.empty()) {
     facts.npm_globalconfig = npm_globalconfig(npm, config.lock_dir);
   }
@@ -165,6 +201,69 @@ std::string render_profile_script(const Config& c) {
        "  export TORCH_EXTENSIONS_DIR=\"$HOME/.cache/torch_extensions\"\n"
        "fi\n";
   return s;
+}
+
+namespace {
+
+// The pinned forms as argv.
+std::vector<std::vector<std::string>> sudo_argvs(const Config& c) {
+  const std::string bin = c.under_root(kInstalledBinary);
+  std::vector<std::vector<std::string>> argvs{{bin, "cache", "clean", "--all"}};
+  for (const auto& cache : c.caches) {
+    if (!cache.relative.empty()) {
+      argvs.push_back({bin, "cache", "clean", "--" + cache.name});
+    }
+  }
+  // Other configured model trees have no flag of their own (`--all` covers them).
+  for (const auto& [model, flag] : {std::pair{"huggingface", "--hf"}, std::pair{"torch", "--torch"}}) {
+    if (!c.model_path(model).empty()) {
+      argvs.push_back({bin, "cache", "clean", flag});
+    }
+  }
+  argvs.push_back({bin, "disk", "check"});
+  argvs.push_back({bin, "disk", "usage", "--mine"});
+  return argvs;
+}
+
+}  // namespace
+
+std::vector<std::string> sudo_commands(const Config& c) {
+  std::vector<std::string> lines;
+  for (const auto& argv : sudo_argvs(c)) {
+    std::string line;
+    for (const auto& word : argv) {
+      line += (line.empty() ? "" : " ") + word;
+    }
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+std::string render_sudoers(const Config& c) {
+  std::string list;
+  for (const auto& argv : sudo_argvs(c)) {
+    std::string line;
+    for (const auto& word : argv) {
+      line += (line.empty() ? "" : " ") + sudoers_word(word);
+    }
+    list += (list.empty() ? "\\\n    " : ", \\\n    ") + line;
+  }
+  std::string text = replace_all(kSudoersTemplate, "@COMMANDS@", list);
+  return replace_all(std::move(text), "@GROUP@", sudoers_word(c.group));
+}
+
+std::string render_cron(const Config& c) {
+  const std::string bin = cron_word(c.under_root(kInstalledBinary));
+  return std::string(kHeader) +
+         "# aicactl's scheduled jobs (see aicactl(8)): give the group back files that tools create\n"
+         "# without group access, and alert when a disk fills up (cron mails what a job prints).\n"
+         "SHELL=/bin/sh\n"
+         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+         "*/15 * * * * root " +
+         bin +
+         " --quiet cache repair\n"
+         "7 * * * * root " +
+         bin + " disk check\n";
 }
 
 std::string desired_content(const FileSpec& file, std::string_view current) {
@@ -235,6 +334,21 @@ ServerSpec build_spec(const Config& c, const HostFacts& facts) {
   if (!facts.self_binary.empty()) {
     spec.files.push_back(
         FileSpec{c.under_root(kInstalledBinary), {Setting{FileFormat::whole, "", {}, facts.self_binary}}, kBinary});
+  }
+  add_file(kCronFile, Setting{FileFormat::whole, "", {}, render_cron(c)});
+  // The sudo rule comes last: after the binary it names and the directories above it.
+  if (facts.have_visudo) {
+    add_dir(dirs, DirSpec{parent_of(kSudoersFile), "root", 0750, ModePolicy::create_only, false});
+    spec.files.push_back(FileSpec{kSudoersFile,
+                                  {Setting{FileFormat::whole, "", {}, render_sudoers(c)}},
+                                  0440,
+                                  0,
+                                  0,
+                                  FileCheck::sudoers,
+                                  c.under_root(kInstalledBinary)});
+  } else {
+    spec.notes.emplace_back(std::string("sudo is not installed (no visudo): '") + kSudoersFile +
+                            "' is not installed, so the group cannot run cache clean or disk check through sudo");
   }
   // Parents of /etc files may sit below other missing dirs (/usr/etc); keep parents first.
   std::stable_sort(dirs.begin(), dirs.end(), [](const DirSpec& a, const DirSpec& b) {

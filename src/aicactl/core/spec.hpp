@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "aicactl/core/actions.hpp"
 #include "aicactl/core/config.hpp"
 #include "aicactl/core/merge.hpp"
 
@@ -33,6 +34,11 @@ struct FileSpec {
   mode_t mode = 0644;
   uid_t uid = 0;
   gid_t gid = 0;
+  FileCheck check = FileCheck::none;
+  // When set, the file is only installed while this path and every directory above it are
+  // root-owned and not writable by group/other, as setup leaves them (a sudo rule for a binary
+  // that someone else could replace would hand out root).
+  std::string trusted_path{};
 };
 
 // The content `file` should have, given its current content ("" when absent).
@@ -48,9 +54,10 @@ struct ServerSpec {
   std::string group;
   std::string data_root;
   AclMode acl_mode = AclMode::automatic;
-  std::vector<DirSpec> dirs;    // parents before children
-  std::vector<FileSpec> files;  // their parents are in dirs
-  std::vector<LinkSpec> links;  // after the files
+  std::vector<DirSpec> dirs;       // parents before children
+  std::vector<FileSpec> files;     // their parents are in dirs
+  std::vector<LinkSpec> links;     // after the files
+  std::vector<std::string> notes;  // e.g. why the sudo rule is left out
 };
 
 // Facts read from the running system that the spec depends on.
@@ -65,6 +72,7 @@ struct HostFacts {
   std::string self_binary;              // content of the running executable
   std::vector<HostKey> etc_ssh_keys;    // /etc/ssh/ssh_host_*
   std::vector<HostKey> saved_ssh_keys;  // <data_root>/system/host/ssh/ssh_host_*
+  bool have_visudo = false;             // sudo is installed: the sudoers drop-in can be validated
 };
 
 // Reads the facts; `config` says where the saved host keys live.
@@ -75,7 +83,18 @@ struct HostFacts {
 // The profile script (also used by tests).
 [[nodiscard]] std::string render_profile_script(const Config& config);
 
+// The exact argv (as one line each) that members of the group may run through sudo: `cache clean`
+// with --all and one flag per enabled cache and model tree that has one, `disk check`,
+// `disk usage --mine`; the binary is <data_root>/system/bin/aicactl.
+[[nodiscard]] std::vector<std::string> sudo_commands(const Config& config);
+// /etc/sudoers.d/aicactl from the template etc/sudoers.in.
+[[nodiscard]] std::string render_sudoers(const Config& config);
+// /etc/cron.d/aicactl: `cache repair` every 15 minutes, `disk check` hourly, as root.
+[[nodiscard]] std::string render_cron(const Config& config);
+
 inline constexpr const char* kInstalledBinary = "system/bin/aicactl";
 inline constexpr const char* kSavedHostKeys = "system/host/ssh";
+inline constexpr const char* kSudoersFile = "/etc/sudoers.d/aicactl";  // no dot: sudo skips those
+inline constexpr const char* kCronFile = "/etc/cron.d/aicactl";        // no dot: cron skips those
 
 }  // namespace aicactl::core
