@@ -92,6 +92,6 @@ vs_assert_same_text "/etc after refused restores" "$before_etc" "$(vs_describe /
 
 vs_step "restore needs root"
 vs_run 'cp /root/acl.txt /tmp/acl.txt && chmod 644 /tmp/acl.txt'
-vs_try vs_as alice 'aicactl acl restore /tmp/acl.txt'
+vs_try vs_as alice '/usr/local/sbin/aicactl acl restore /tmp/acl.txt'
 vs_assert_rc 77
 vs_pass

@@ -50,6 +50,12 @@ std::string_view trim(std::string_view s) {
   return s.substr(b, e - b + 1);
 }
 
+// Only leading blanks: a file name may end in a space (getfacl does not escape it there).
+std::string_view trim_left(std::string_view s) {
+  const auto b = s.find_first_not_of(kSpace);
+  return b == std::string_view::npos ? std::string_view{} : s.substr(b);
+}
+
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -119,7 +125,7 @@ class Parser {
           block_open = true;
           in_entries = false;
         }
-        header(line.substr(1), out.back());
+        header(trim_left(raw).substr(1), out.back());
         continue;
       }
       if (!block_open || out.back().path.empty()) {
@@ -142,13 +148,13 @@ class Parser {
   static bool starts_block(std::string_view line) { return trim(line.substr(1)).starts_with("file:"); }
 
   void header(std::string_view comment, AclRestoreEntry& e) {
-    comment = trim(comment);
+    comment = trim_left(comment);
     if (comment.starts_with("file:")) {
       if (!e.path.empty()) {
         bad("a second '# file:' line in one block");
       }
       e.line = line_;
-      e.path = acl_unquote(trim(comment.substr(5)));
+      e.path = acl_unquote(trim_left(comment.substr(5)));
       check_path(e.path);
     } else if (comment.starts_with("owner:")) {
       e.owner = acl_unquote(trim(comment.substr(6)));
@@ -313,9 +319,11 @@ class Parser {
 
 // --- restoring -------------------------------------------------------------------------------
 
-// Resolves relative paths below the base directory without following symlinks or leaving the
-// base's mount, keeping the chain of directories of the previous path open: a backup lists a
-// directory's entries together, so most lookups reuse it.
+// Resolves relative paths below the base directory without following symlinks, keeping the
+// chain of directories of the previous path open: a backup lists a directory's entries
+// together, so most lookups reuse it. A mount point is crossed only where its parent is
+// root's and writable by nobody else (/, /data): below a shared tree a user could have
+// mounted something (FUSE) and is not entered.
 class Resolver {
  public:
   explicit Resolver(std::string base) : base_path_(std::move(base)) {}
@@ -335,7 +343,7 @@ class Resolver {
   }
 
   // The directory holding the last component of `comps` (the base for a single component).
-  // Fails with ELOOP (a symlink on the way), ENOTDIR, ENOENT or EXDEV (another mount).
+  // Fails with ELOOP (a symlink on the way), ENOTDIR, ENOENT or EXDEV (an untrusted mount).
   os::Result<int> parent_of(const std::vector<std::string>& comps) {
     const std::size_t want = comps.size() - 1;
     std::size_t keep = 0;
@@ -344,8 +352,10 @@ class Resolver {
     }
     names_.resize(keep);
     fds_.resize(keep);
+    infos_.resize(keep);
     while (names_.size() < want) {
       const int at = fds_.empty() ? base_.get() : fds_.back().get();
+      const os::FileInfo& parent = infos_.empty() ? base_info_ : infos_.back();
       const std::string& name = comps[names_.size()];
       auto fd = os::open_dir_at(at, name.c_str(), name);
       if (!fd) {
@@ -355,18 +365,18 @@ class Resolver {
       if (!info) {
         return std::unexpected(info.error());
       }
-      if (info->dev != base_info_.dev ||
-          (info->mnt_id != 0 && base_info_.mnt_id != 0 && info->mnt_id != base_info_.mnt_id)) {
+      const bool mount = info->dev != parent.dev || (info->mnt_id != 0 && parent.mnt_id != 0 && info->mnt_id != parent.mnt_id);
+      if (mount && (parent.uid != 0 || (parent.mode & 022) != 0)) {
         return os::fail("enter", name, EXDEV);
       }
       names_.push_back(name);
       fds_.push_back(std::move(*fd));
+      infos_.push_back(*info);
     }
     return fds_.empty() ? base_.get() : fds_.back().get();
   }
 
   [[nodiscard]] int base_fd() const { return base_.get(); }
-  [[nodiscard]] const os::FileInfo& base_info() const { return base_info_; }
 
  private:
   std::string base_path_;
@@ -374,6 +384,7 @@ class Resolver {
   os::FileInfo base_info_;
   std::vector<std::string> names_;
   std::vector<os::UniqueFd> fds_;
+  std::vector<os::FileInfo> infos_;
 };
 
 std::vector<std::string> components(const std::string& path) {
@@ -750,7 +761,7 @@ Report restore_acls(const std::vector<AclRestoreEntry>& entries, std::string_vie
       if (!parent) {
         const int code = parent.error().code;
         fail_with(r, code == ELOOP   ? quoted(shown) + " is reached through a symlink, skipped"
-                     : code == EXDEV ? quoted(shown) + " is on another mount, skipped"
+                     : code == EXDEV ? quoted(shown) + " is reached through a mount point in a directory others can write, skipped"
                                      : os::OsError{code, "open the directory of", shown}.message() + ", skipped");
       } else {
         restore_one(e, *parent, comps.back(), r, dry_run);

@@ -1,7 +1,7 @@
 // ACL backups in the text format of `getfacl -R` (so `setfacl --restore` reads them too) and
 // their safe restore: every path is resolved below a base directory component by component
-// without following a symlink or entering another mount, and changed relative to the
-// directory fd that holds it.
+// without following a symlink (nor entering a mount whose parent others can write), and
+// changed relative to the directory fd that holds it.
 #pragma once
 
 #include <sys/types.h>
@@ -66,8 +66,8 @@ struct AclRestoreEntry {
 
 // Applies each entry below `base` as `setfacl --restore` does when run by root: the access
 // ACL, the default ACL (directories only), the owner and group, then the setuid/setgid/sticky
-// bits. Entries already right are left alone (reported ok). A path through a symlink or onto
-// another mount, a missing file, a default ACL on a non-directory, a setuid/setgid bit on a
+// bits. Entries already right are left alone (reported ok). A path through a symlink or an
+// untrusted mount, a missing file, a default ACL on a non-directory, a setuid/setgid bit on a
 // non-directory, and a hardlinked file owned by someone else are skipped and reported failed.
 [[nodiscard]] Report restore_acls(const std::vector<AclRestoreEntry>& entries, std::string_view base, DryRun dry_run);
 

@@ -233,7 +233,8 @@ class AclBackupTree : public ::testing::Test {
     write_text(tmp_.sub("t/sub/a b\\c\td\re"), "x", 0640);
     write_text(tmp_.sub("t/sub/new\nline"), "x", 0600);
     write_text(tmp_.sub("t/exec"), "x", 0755);
-    make_symlink("/etc", tmp_.sub("t/link"));
+    write_text(tmp_.sub("t/sub/ends in space "), "x", 0604);
+    make_symlink(tmp_.path(), tmp_.sub("t/link"));  // into the temp dir only: never a host path
     make_symlink("plain", tmp_.sub("t/sub/link2"));
     ASSERT_TRUE(setfacl({"-m", "g:" + g + ":rwx,d:g:" + g + ":rwx,d:u:" + u + ":r-x", tmp_.sub("t")}));
     ASSERT_TRUE(setfacl({"-m", "u:" + u + ":rwx,m::r-x", tmp_.sub("t/sub")}));
@@ -249,7 +250,7 @@ TEST_F(AclBackupTree, BackupIsByteIdenticalToGetfaclRecursive) {
   make_tree();
   const AclBackup backup = backup_acls({tmp_.sub("t")});
   EXPECT_TRUE(backup.errors.empty()) << backup.errors.front();
-  EXPECT_EQ(backup.entries, 8U) << "6 files and dirs below t, t itself; the two symlinks left out";
+  EXPECT_EQ(backup.entries, 8U) << "7 files and dirs below t, t itself; the two symlinks left out";
   EXPECT_EQ(backup.text, getfacl_r(tmp_.sub("t")));
   EXPECT_NE(backup.text.find("#effective:"), std::string::npos) << "the tree has masked entries";
   EXPECT_NE(backup.text.find("# flags: -s-"), std::string::npos);
@@ -269,7 +270,7 @@ TEST_F(AclBackupTree, RestoreUndoesDamageAndASecondRestoreChangesNothing) {
   make_tree();
   const std::string before = getfacl_r(tmp_.sub("t"));
   const auto entries = parse_acl_backup(backup_acls({tmp_.sub("t")}).text, "b");
-  ASSERT_TRUE(setfacl({"-R", "-b", tmp_.sub("t")}));
+  ASSERT_TRUE(setfacl({"-R", "-P", "-b", tmp_.sub("t")}));
   ASSERT_EQ(::chmod(tmp_.sub("t/sub").c_str(), 0700), 0);
   ASSERT_EQ(::chmod(tmp_.sub("t/plain").c_str(), 0600), 0);
   ASSERT_NE(getfacl_r(tmp_.sub("t")), before);
