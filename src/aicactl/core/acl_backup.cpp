@@ -365,7 +365,8 @@ class Resolver {
       if (!info) {
         return std::unexpected(info.error());
       }
-      const bool mount = info->dev != parent.dev || (info->mnt_id != 0 && parent.mnt_id != 0 && info->mnt_id != parent.mnt_id);
+      const bool mount =
+          info->dev != parent.dev || (info->mnt_id != 0 && parent.mnt_id != 0 && info->mnt_id != parent.mnt_id);
       if (mount && (parent.uid != 0 || (parent.mode & 022) != 0)) {
         return os::fail("enter", name, EXDEV);
       }
@@ -641,7 +642,9 @@ std::string acl_quote(std::string_view text, std::string_view specials) {
   std::string out;
   out.reserve(text.size());
   for (const char c : text) {
-    if (c == '\\' || specials.find(c) != std::string_view::npos) {
+    if (c == '\\') {
+      out += "\\\\";  // as getfacl 2.3.1 (Debian 12) does; later releases write \134
+    } else if (specials.find(c) != std::string_view::npos) {
       const auto u = static_cast<unsigned char>(c);
       out += '\\';
       out += static_cast<char>('0' + ((u >> 6U) & 7U));
@@ -664,6 +667,9 @@ std::string acl_unquote(std::string_view text) {
                          ((static_cast<unsigned>(text[i + 2] - '0')) << 3U) | static_cast<unsigned>(text[i + 3] - '0');
       out += static_cast<char>(v & 0xffU);
       i += 3;
+    } else if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] == '\\') {
+      out += '\\';
+      ++i;
     } else {
       out += text[i];
     }
@@ -760,9 +766,10 @@ Report restore_acls(const std::vector<AclRestoreEntry>& entries, std::string_vie
       auto parent = resolver.parent_of(comps);
       if (!parent) {
         const int code = parent.error().code;
-        fail_with(r, code == ELOOP   ? quoted(shown) + " is reached through a symlink, skipped"
-                     : code == EXDEV ? quoted(shown) + " is reached through a mount point in a directory others can write, skipped"
-                                     : os::OsError{code, "open the directory of", shown}.message() + ", skipped");
+        fail_with(r, code == ELOOP ? quoted(shown) + " is reached through a symlink, skipped"
+                     : code == EXDEV
+                         ? quoted(shown) + " is reached through a mount point in a directory others can write, skipped"
+                         : os::OsError{code, "open the directory of", shown}.message() + ", skipped");
       } else {
         restore_one(e, *parent, comps.back(), r, dry_run);
       }

@@ -18,9 +18,11 @@
 
 namespace aicactl::core {
 
-// getfacl's escaping: a backslash and every character of `specials` become \ooo (octal).
+// getfacl's escaping: every character of `specials` becomes \ooo (octal), a backslash "\\"
+// (as getfacl 2.3.1 writes it; later releases write \134).
 [[nodiscard]] std::string acl_quote(std::string_view text, std::string_view specials);
-// The inverse: every \ooo becomes its byte; a backslash not followed by three octal digits stays.
+// The inverse, for both spellings: \ooo becomes its byte, "\\" one backslash; any other
+// backslash stays.
 [[nodiscard]] std::string acl_unquote(std::string_view text);
 
 // The entry lines of `acl` as getfacl writes them to a file or pipe: "user:alice:rwx", one per
