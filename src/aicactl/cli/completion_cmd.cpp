@@ -45,7 +45,7 @@ void collect(const CLI::App& app, const std::string& path, const std::vector<std
     }
     for (const auto& s : spellings(*opt)) {
       add_unique(node.options, s);
-      if (opt->get_type_size_max() > 0) {
+      if (opt->get_expected_max() > 0 && opt->get_type_size_max() > 0) {  // flags expect 0 values
         valued.insert(s);
       }
     }
