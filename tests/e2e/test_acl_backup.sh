@@ -24,7 +24,7 @@ vs_run "set -e
 vs_step "backup is byte-identical to getfacl -R"
 vs_aicactl acl backup /root/acl.txt "$C"
 vs_assert_rc 0
-vs_assert_contains "$VS_OUT" "Wrote the ACLs of"
+vs_assert_contains "$VS_OUT" "Wrote the ACLs of" "acl backup output"
 vs_run 'cd / && getfacl -R /data/cache/pip > /root/getfacl.txt 2>/dev/null'
 vs_run 'cmp /root/getfacl.txt /root/acl.txt' ||
   vs_fail "acl.txt differs from getfacl -R: $(vs_run 'diff /root/getfacl.txt /root/acl.txt' | head -20)"
@@ -52,7 +52,7 @@ vs_run "set -e
 vs_run 'cd / && getfacl -R /data/cache/pip 2>/dev/null | cmp -s - /root/getfacl.txt' && vs_fail "the damage changed nothing"
 vs_aicactl --dry-run acl restore /root/acl.txt
 vs_assert_rc 0
-vs_assert_contains "$VS_OUT" "Would set ACL of '/data/cache/pip/sub'"
+vs_assert_contains "$VS_OUT" "Would set ACL of '/data/cache/pip/sub'" "acl restore --dry-run output"
 vs_run 'cd / && getfacl -R /data/cache/pip 2>/dev/null | cmp -s - /root/getfacl.txt' && vs_fail "--dry-run restored"
 vs_aicactl acl restore /root/acl.txt
 vs_assert_rc 0
@@ -63,7 +63,7 @@ vs_snapshot --no-times after "$C"
 vs_assert_snapshot_same before after "the cache after damage and restore"
 vs_aicactl acl restore /root/acl.txt
 vs_assert_rc 0
-vs_assert_contains "$VS_OUT" "0 changed"
+vs_assert_contains "$VS_OUT" "0 changed" "a second restore"
 
 vs_step "setfacl --restore accepts the backup"
 vs_run "setfacl -R -P -b $C && find $C -type d -exec chmod 0700 {} +"
@@ -77,7 +77,7 @@ vs_run "set -e; cp /root/acl.txt /root/crafted.txt
   printf '# file: data/cache/pip/link\n# owner: alice\n# group: alice\nuser::rwx\ngroup::rwx\nother::rwx\n\n' >> /root/crafted.txt"
 vs_aicactl acl restore /root/crafted.txt
 vs_assert_rc 73
-vs_assert_contains "$VS_ERR" "reached through a symlink"
+vs_assert_contains "$VS_ERR" "reached through a symlink" "restore through a symlink"
 vs_assert_same_text "/etc after a restore through a symlink" "$before_etc" "$(vs_describe /etc /etc/passwd /etc/shadow)"
 
 vs_step "absolute paths and '..' are refused before anything changes"
