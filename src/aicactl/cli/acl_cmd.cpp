@@ -48,7 +48,7 @@ void validate(const BackupOptions& o) {
   }
 }
 
-int run_backup(const GlobalOptions& options, BackupOptions o) {
+int run_backup(const GlobalOptions& options, const BackupOptions& o) {
   validate(o);
   std::vector<std::string> roots = o.paths;
   if (roots.empty()) {

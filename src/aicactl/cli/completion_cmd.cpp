@@ -73,7 +73,7 @@ std::string joined(const std::vector<std::string>& words) {
 std::string bash_script(const CLI::App& root) {
   std::vector<CommandNode> nodes;
   std::set<std::string> valued;
-  const std::string name = root.get_name();
+  const std::string& name = root.get_name();
   collect(root, name, {}, nodes, valued);
   std::string s = "# bash completion for " + name + ", made by '" + name +
                   " completion bash' from its command tree.\n"
