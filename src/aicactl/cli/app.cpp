@@ -40,6 +40,8 @@ int run(int argc, char** argv) {
   register_config(registrar);
   register_user(registrar);
   register_recover(registrar);
+  register_acl(registrar);
+  register_completion(registrar);  // reads the whole tree when it runs: every command is in it
 
   try {
     app.parse(argc, argv);

@@ -43,6 +43,8 @@ void register_doctor(Registrar& r);
 void register_config(Registrar& r);
 void register_user(Registrar& r);
 void register_recover(Registrar& r);
+void register_acl(Registrar& r);
+void register_completion(Registrar& r);
 
 enum class Mutates { yes, no };
 
