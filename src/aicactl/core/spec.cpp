@@ -57,6 +57,12 @@ std::string sh_quote(const std::string& s) {
   return out + "'";
 }
 
+void replace_all(std::string& text, std::string_view from, const std::string& to) {
+  for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
+    text.replace(pos, from.size(), to);
+  }
+}
+
 }  // namespace
 
 // The sshd host keys in `dir` (ssh_host_*), with their modes.
@@ -164,6 +170,24 @@ std::string render_profile_script(const Config& c) {
        "  export TRITON_CACHE_DIR=\"$HOME/.triton/cache\"\n"
        "  export TORCH_EXTENSIONS_DIR=\"$HOME/.cache/torch_extensions\"\n"
        "fi\n";
+  // Tools installed by `aicactl install`: tested at login, so the script does not change
+  // when they are installed later.
+  const std::string uv_bin = os::join_path(c.under_root(c.uv_dir), "bin");
+  const std::string conda_sh = os::join_path(c.under_root(c.conda_prefix), "etc/profile.d/conda.sh");
+  std::string tools = R"(# Shared tools (aicactl install uv|conda).
+if [ -d @UV@ ]; then
+  case ":${PATH:-}:" in
+    *:@UV@:*) ;;
+    *) PATH="${PATH:+$PATH:}"@UV@; export PATH ;;
+  esac
+fi
+if [ -r @CONDA@ ]; then
+  . @CONDA@
+fi
+)";
+  replace_all(tools, "@UV@", sh_quote(uv_bin));
+  replace_all(tools, "@CONDA@", sh_quote(conda_sh));
+  s += tools;
   return s;
 }
 
