@@ -172,12 +172,16 @@ else
   vs_run 'rm -rf /data/apps/uv'
 
   vs_step "without libcurl a URL fails (exit 1) and says what to install"
-  vs_run 'for f in /lib/x86_64-linux-gnu/libcurl.so.4* /usr/lib/x86_64-linux-gnu/libcurl.so.4*; do [ -e "$f" ] && mv "$f" "$f.hidden"; done; ldconfig; true'
+  # Moved out of every library dir (ldconfig would re-link a renamed copy left in place).
+  vs_run 'mkdir -p /root/hidden-libs && for d in /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/local/lib; do
+    for f in "$d"/libcurl.so.4*; do [ -e "$f" ] && mv "$f" /root/hidden-libs/; done
+  done; ldconfig; true'
+  vs_assert_fails 'ldconfig -p | grep -q "libcurl\.so\.4 "' "libcurl.so.4 is hidden"
   aicactl_with_http install conda --installer "http://127.0.0.1:$PORT/installer.sh"
   vs_assert_rc 1
   vs_assert_contains "$VS_ERR" "apt-get install libcurl4" "stderr without libcurl"
   vs_assert_absent "$PREFIX"
-  vs_run 'for f in /lib/x86_64-linux-gnu/libcurl.so.4*.hidden /usr/lib/x86_64-linux-gnu/libcurl.so.4*.hidden; do [ -e "$f" ] && mv "$f" "${f%.hidden}"; done; ldconfig; true'
+  vs_run 'mv /root/hidden-libs/libcurl.so.4* /usr/lib/x86_64-linux-gnu/ && ldconfig'
 fi
 
 vs_step "uv from a local archive: only the regular uv/uvx, root 0755; the symlink member is ignored"
@@ -208,6 +212,7 @@ vs_assert_rc 65
 vs_assert_eq "uv 0.9.9" "$(vs_run '/data/apps/uv/bin/uv')" "uv is unchanged"
 
 vs_step "install needs root"
-vs_try vs_as alice "aicactl install uv --archive /srv/www/uv.tar.gz"
+vs_try vs_as alice "/usr/local/sbin/aicactl install uv --archive /srv/www/uv.tar.gz"
 vs_assert_rc 77
+vs_assert_contains "$VS_ERR" "must run as root" "stderr of a non-root install"
 vs_pass
