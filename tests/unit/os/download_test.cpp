@@ -15,6 +15,7 @@ TEST(Download, RefusesOtherProtocols) {
     GTEST_SKIP() << "libcurl.so.4 is not installed: " << r.error().message;
   }
   EXPECT_NE(r.error().message.find("file:///etc/hostname"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("rotocol"), std::string::npos) << r.error().message;
 }
 
 TEST(Download, ConnectionRefusedFailsCleanly) {
