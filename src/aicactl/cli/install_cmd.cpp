@@ -61,10 +61,11 @@ class ProgressLine {
   void draw(std::uint64_t now, std::uint64_t total) {
     const auto t = std::chrono::steady_clock::now();
     const bool done = total > 0 && now >= total;
-    if (drawn_ && !done && t - last_ < kInterval) {
+    if (drawn_ && (now == last_bytes_ || (!done && t - last_ < kInterval))) {
       return;
     }
     last_ = t;
+    last_bytes_ = now;
     if (total > 0) {
       std::fprintf(stderr, "\raicactl: downloading: %.1f of %.1f MiB (%3u%%)", static_cast<double>(now) / kMiB,
                    static_cast<double>(total) / kMiB, static_cast<unsigned>(now * 100 / total));
@@ -78,6 +79,7 @@ class ProgressLine {
   bool enabled_;
   bool drawn_ = false;
   std::chrono::steady_clock::time_point last_{};
+  std::uint64_t last_bytes_ = 0;
 };
 
 void render(const GlobalOptions& options, const std::string& command, const core::InstallResult& r) {
