@@ -49,7 +49,7 @@ class ProgressLine {
   }
   void finish() {
     if (drawn_) {
-      std::fputc('\n', stderr);
+      (void)std::fputc('\n', stderr);
       drawn_ = false;
     }
   }
@@ -67,12 +67,12 @@ class ProgressLine {
     last_ = t;
     last_bytes_ = now;
     if (total > 0) {
-      std::fprintf(stderr, "\raicactl: downloading: %.1f of %.1f MiB (%3u%%)", static_cast<double>(now) / kMiB,
-                   static_cast<double>(total) / kMiB, static_cast<unsigned>(now * 100 / total));
+      (void)std::fprintf(stderr, "\raicactl: downloading: %.1f of %.1f MiB (%3u%%)", static_cast<double>(now) / kMiB,
+                         static_cast<double>(total) / kMiB, static_cast<unsigned>(now * 100 / total));
     } else {
-      std::fprintf(stderr, "\raicactl: downloading: %.1f MiB", static_cast<double>(now) / kMiB);
+      (void)std::fprintf(stderr, "\raicactl: downloading: %.1f MiB", static_cast<double>(now) / kMiB);
     }
-    std::fflush(stderr);
+    (void)std::fflush(stderr);
     drawn_ = true;
   }
 

@@ -68,7 +68,7 @@ std::string lower(std::string_view s) {
 // A root-owned directory nobody else can write, for staging: data_root/system when setup made
 // it, else /var/tmp (sticky, and mkdtemp's 0700 directory is ours alone).
 std::string staging_parent(const Config& config) {
-  const std::string system = config.under_root("system");
+  std::string system = config.under_root("system");
   auto info = os::lstat_path(system);
   if (info && *info && (*info)->is_dir() && (*info)->uid == 0 && ((*info)->perms() & 022U) == 0U) {
     return system;
@@ -105,7 +105,7 @@ std::string stage(const os::TempDir& tmp, const InstallRequest& request, std::ve
     value_or_throw(os::copy_file_into(request.source, tmp.fd(), kStagedName, kPrivateFile, staged));
     steps.push_back("Copied '" + request.source + "'");
   }
-  const std::string digest = sha256_of_file(staged);
+  std::string digest = sha256_of_file(staged);
   verify_sha256("'" + request.source + "'", request.sha256, digest);
   steps.push_back(request.sha256.empty() ? "SHA-256 " + digest + " (not checked: no --sha256)"
                                          : "Verified SHA-256 " + digest);
@@ -275,7 +275,7 @@ std::string sha256_of_file(const std::string& path) {
   if (!r) {
     throw Error(r.error());
   }
-  const std::string out = lower(r->out.substr(0, kSha256HexLength));
+  std::string out = lower(r->out.substr(0, kSha256HexLength));
   if (r->exit_code != 0 || !sha256_problem(out).empty()) {
     throw Error(ExitCode::failure, "Failed to compute the SHA-256 of '" + path + "': " + tail_of(*r));
   }
@@ -483,7 +483,7 @@ InstallResult install_uv(const Config& config, const InstallRequest& request) {
   bool changed = false;
   for (const auto& [name, from] : {std::pair{"uv", chosen.uv}, std::pair{"uvx", chosen.uvx}}) {
     if (from.empty()) {
-      res.notes.push_back("The archive holds no 'uvx'; only uv is installed");
+      res.notes.emplace_back("The archive holds no 'uvx'; only uv is installed");
       continue;
     }
     const std::string content = read_member(x.get(), from, out_dir);
