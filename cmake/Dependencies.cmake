@@ -9,10 +9,13 @@ find_path(SPDLOG_INCLUDE_DIR spdlog/spdlog.h REQUIRED)
 find_path(FMT_INCLUDE_DIR fmt/format.h REQUIRED)
 find_library(ACL_STATIC libacl.a REQUIRED)
 find_path(ACL_INCLUDE_DIR sys/acl.h REQUIRED)
+# libcurl: its header only (libcurl4-openssl-dev); the library is dlopen()ed at run time, since
+# Debian ships no static libcurl dependencies (nghttp2, psl, gssapi, ldap, ...).
+find_path(CURL_INCLUDE_DIR curl/curl.h REQUIRED)
 
 add_library(aicactl_deps INTERFACE)
 target_include_directories(aicactl_deps SYSTEM INTERFACE
-  ${TOML11_INCLUDE_DIR} ${SPDLOG_INCLUDE_DIR} ${FMT_INCLUDE_DIR} ${ACL_INCLUDE_DIR})
+  ${TOML11_INCLUDE_DIR} ${SPDLOG_INCLUDE_DIR} ${FMT_INCLUDE_DIR} ${ACL_INCLUDE_DIR} ${CURL_INCLUDE_DIR})
 target_compile_definitions(aicactl_deps INTERFACE
   SPDLOG_HEADER_ONLY SPDLOG_FMT_EXTERNAL FMT_HEADER_ONLY)
 target_link_libraries(aicactl_deps INTERFACE CLI11::CLI11 nlohmann_json::nlohmann_json

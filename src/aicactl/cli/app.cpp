@@ -42,6 +42,7 @@ int run(int argc, char** argv) {
   register_recover(registrar);
   register_acl(registrar);
   register_completion(registrar);  // reads the whole tree when it runs: every command is in it
+  register_install(registrar);
 
   try {
     app.parse(argc, argv);

@@ -45,6 +45,7 @@ void register_user(Registrar& r);
 void register_recover(Registrar& r);
 void register_acl(Registrar& r);
 void register_completion(Registrar& r);
+void register_install(Registrar& r);
 
 enum class Mutates { yes, no };
 

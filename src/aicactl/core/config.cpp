@@ -180,10 +180,10 @@ Config parse_config(std::string_view text, const std::string& origin) {
   } catch (const std::exception& e) {
     throw Error(ExitCode::bad_data, "Failed to parse configuration '" + origin + "': " + e.what());
   }
-  const std::set<std::string> sections = {"layout", "caches", "models", "acl", "system", "recover"};
+  const std::set<std::string> sections = {"layout", "caches", "models", "acl", "system", "recover", "apps"};
   for (const auto& [section, value] : root.as_table()) {
     if (sections.count(section) == 0) {
-      bad(origin, section, "is not a known section (known: layout, caches, models, acl, system, recover)");
+      bad(origin, section, "is not a known section (known: layout, caches, models, acl, system, recover, apps)");
     }
     const auto& table = table_at(value, origin, section);
     if (section == "caches") {
@@ -226,6 +226,15 @@ Config parse_config(std::string_view text, const std::string& origin) {
       } else if (section == "system" && name == "log_file") {
         c.log_file = string_at(v, origin, key);
         check_absolute(origin, key, c.log_file);
+      } else if (section == "apps" && (name == "conda_prefix" || name == "uv_dir")) {
+        std::string rel = string_at(v, origin, key);
+        if (rel.empty()) {
+          bad(origin, key, "must not be empty");
+        }
+        if (auto why = relative_problem(rel); !why.empty()) {
+          bad(origin, key, why + " (got '" + rel + "')");
+        }
+        (name == "conda_prefix" ? c.conda_prefix : c.uv_dir) = std::move(rel);
       } else {
         bad(origin, key, "is not a known key");
       }
@@ -241,6 +250,23 @@ Config parse_config(std::string_view text, const std::string& origin) {
       }
       if (auto [it, fresh] = seen.emplace(n.relative, n.name); !fresh) {
         bad(origin, n.name, "uses the same directory as '" + it->second + "' (" + n.relative + ")");
+      }
+    }
+  }
+  // Root-run tools must not live in (or contain) a tree that users can write.
+  for (const auto& [key, app] :
+       {std::pair{"apps.conda_prefix", &c.conda_prefix}, std::pair{"apps.uv_dir", &c.uv_dir}}) {
+    std::vector<std::string> writable = {"users", "dataset", "code"};
+    for (const auto* list : {&c.caches, &c.models}) {
+      for (const auto& n : *list) {
+        if (!n.relative.empty()) {
+          writable.push_back(n.relative);
+        }
+      }
+    }
+    for (const auto& w : writable) {
+      if (*app == w || app->starts_with(w + "/") || w.starts_with(*app + "/")) {
+        bad(origin, key, "must not overlap '" + w + "', which users can write (got '" + *app + "')");
       }
     }
   }
@@ -287,6 +313,9 @@ std::string render_config(const Config& c) {
       << "lock_dir = \"" << c.lock_dir << "\"\n"
       << "log_file = \"" << c.log_file << "\"\n\n[recover]\n"
       << "require_mount = " << (c.require_data_mount ? "true" : "false") << "\n";
+  out << "\n[apps]\n"
+      << "conda_prefix = \"" << c.conda_prefix << "\"\n"
+      << "uv_dir = \"" << c.uv_dir << "\"\n";
   return out.str();
 }
 

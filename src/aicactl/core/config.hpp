@@ -28,6 +28,9 @@ struct Config {
   std::string lock_dir = "/run/aicactl";
   std::string log_file = "/var/log/aicactl.log";
   bool require_data_mount = true;  // recover refuses when data_root is not its own mount
+  // [apps]: shared tools installed by `aicactl install`, below data_root.
+  std::string conda_prefix = "apps/miniconda3";
+  std::string uv_dir = "apps/uv";
 
   [[nodiscard]] std::string under_root(std::string_view relative) const;
   // Absolute paths of every enabled cache and model directory (the shared trees).

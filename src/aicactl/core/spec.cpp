@@ -200,6 +200,24 @@ std::string render_profile_script(const Config& c) {
        "  export TRITON_CACHE_DIR=\"$HOME/.triton/cache\"\n"
        "  export TORCH_EXTENSIONS_DIR=\"$HOME/.cache/torch_extensions\"\n"
        "fi\n";
+  // Tools installed by `aicactl install`: tested at login, so the script does not change
+  // when they are installed later.
+  const std::string uv_bin = os::join_path(c.under_root(c.uv_dir), "bin");
+  const std::string conda_sh = os::join_path(c.under_root(c.conda_prefix), "etc/profile.d/conda.sh");
+  std::string tools = R"(# Shared tools (aicactl install uv|conda).
+if [ -d @UV@ ]; then
+  case ":${PATH:-}:" in
+    *:@UV@:*) ;;
+    *) PATH="${PATH:+$PATH:}"@UV@; export PATH ;;
+  esac
+fi
+if [ -r @CONDA@ ]; then
+  . @CONDA@
+fi
+)";
+  tools = replace_all(tools, "@UV@", sh_quote(uv_bin));
+  tools = replace_all(tools, "@CONDA@", sh_quote(conda_sh));
+  s += tools;
   return s;
 }
 

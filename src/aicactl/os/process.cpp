@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +40,11 @@ std::string find_program(const std::string& name) {
 }
 
 Result<ProcessResult> run_program(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  return run_program_with(argv, RunOptions{env, InheritEnv::yes, std::nullopt});
+}
+
+Result<ProcessResult> run_program_with(const std::vector<std::string>& argv, const RunOptions& options) {
+  const auto& env = options.env;
   if (argv.empty()) {
     return fail("run program", "", EINVAL);
   }
@@ -69,7 +75,7 @@ Result<ProcessResult> run_program(const std::vector<std::string>& argv, const st
   }
   args.push_back(nullptr);
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
+  for (char** e = environ; options.inherit == InheritEnv::yes && *e != nullptr; ++e) {
     const std::string entry = *e;
     const auto name = entry.substr(0, entry.find('=') + 1);
     const bool replaced =
@@ -86,7 +92,12 @@ Result<ProcessResult> run_program(const std::vector<std::string>& argv, const st
   }
   envp.push_back(nullptr);
   pid_t pid = 0;
+  // posix_spawn has no umask attribute: the child inherits ours, set around the spawn only.
+  const mode_t saved_umask = options.umask ? ::umask(*options.umask) : 0;
   const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, args.data(), envp.data());
+  if (options.umask) {
+    ::umask(saved_umask);
+  }
   posix_spawn_file_actions_destroy(&actions);
   out_w.reset();
   err_w.reset();

@@ -1,6 +1,9 @@
 // Runs a program by argv (never through a shell), optionally capturing its output.
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +22,18 @@ struct ProcessResult {
 // `env` entries ("NAME=value") are added to (or replace in) the inherited environment.
 [[nodiscard]] Result<ProcessResult> run_program(const std::vector<std::string>& argv,
                                                 const std::vector<std::string>& env = {});
+
+enum class InheritEnv { yes, no };
+
+struct RunOptions {
+  std::vector<std::string> env;          // "NAME=value" entries
+  InheritEnv inherit = InheritEnv::yes;  // no: `env` is the child's whole environment
+  std::optional<mode_t> umask;           // the child's umask (else ours)
+};
+
+// run_program with a chosen environment and umask, e.g. for an installer that must not see the
+// caller's CONDA_*/PYTHON* variables and must create world-readable files.
+[[nodiscard]] Result<ProcessResult> run_program_with(const std::vector<std::string>& argv, const RunOptions& options);
 
 // Finds a program in the absolute directories of $PATH, then the usual sbin/bin dirs; "" when
 // absent.

@@ -109,3 +109,31 @@ TEST(Config, MissingFileGivesDefaultsUnlessExplicit) {
 
 }  // namespace
 }  // namespace aicactl::core
+
+namespace aicactl::core {
+namespace {
+
+TEST(ConfigApps, DefaultsOverridesAndRoundTrip) {
+  const Config d = parse_config("", "t");
+  EXPECT_EQ(d.conda_prefix, "apps/miniconda3");
+  EXPECT_EQ(d.uv_dir, "apps/uv");
+  const Config c = parse_config("[apps]\nconda_prefix = \"apps/miniforge3\"\nuv_dir = \"tools/uv\"\n", "t");
+  EXPECT_EQ(c.under_root(c.conda_prefix), "/data/apps/miniforge3");
+  EXPECT_EQ(c.uv_dir, "tools/uv");
+  const Config again = parse_config(render_config(c), "rendered");
+  EXPECT_EQ(again.conda_prefix, "apps/miniforge3");
+  EXPECT_EQ(again.uv_dir, "tools/uv");
+}
+
+TEST(ConfigApps, BadValues) {
+  for (const char* bad : {"\"/opt/conda\"", "\"apps/../etc\"", "\"\"", "\"apps/\"", "1", "\"cache/pip\"",
+                          "\"cache/pip/conda\"", "\"cache\"", "\"users/conda\"", "\"code\"", "\"a b\""}) {
+    EXPECT_EQ(exit_code_of(std::string("[apps]\nconda_prefix = ") + bad + "\n"), 65) << bad;
+    EXPECT_EQ(exit_code_of(std::string("[apps]\nuv_dir = ") + bad + "\n"), 65) << bad;
+  }
+  EXPECT_EQ(exit_code_of("[apps]\npython = \"apps/py\"\n"), 65);
+  EXPECT_NE(message_of("[apps]\nuv_dir = \"cache/uv\"\n").find("apps.uv_dir"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace aicactl::core
