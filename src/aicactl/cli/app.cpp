@@ -39,6 +39,7 @@ int run(int argc, char** argv) {
   register_config(registrar);
   register_user(registrar);
   register_recover(registrar);
+  register_disk(registrar);
 
   try {
     app.parse(argc, argv);

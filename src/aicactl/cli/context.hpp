@@ -41,6 +41,7 @@ void register_doctor(Registrar& r);
 void register_config(Registrar& r);
 void register_user(Registrar& r);
 void register_recover(Registrar& r);
+void register_disk(Registrar& r);
 
 enum class Mutates { yes, no };
 

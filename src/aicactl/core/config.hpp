@@ -19,6 +19,18 @@ struct NamedPath {
   std::string relative;  // below data_root; "" means disabled
 };
 
+// [disk]: what `disk check` watches and where it reports (see core/disk.hpp).
+struct DiskConfig {
+  int threshold = 90;              // percent of space used above which a mount alerts (1..100)
+  int inode_threshold = 90;        // the same for inodes
+  std::vector<std::string> paths;  // mounts checked besides data_root (absolute)
+  std::string alert_log = "/var/log/aicactl-disk.log";
+  bool wall = false;        // also `wall` the alert to logged-in users
+  std::string mail_to;      // "" or recipients for `sendmail -t`
+  std::string textfile;     // "" or a node_exporter textfile (*.prom) written on every check
+  int top = 10;             // consumers listed with an alert (1..1000)
+};
+
 struct Config {
   std::string data_root = "/data";
   std::string group = "gpu-users";
@@ -28,6 +40,7 @@ struct Config {
   std::string lock_dir = "/run/aicactl";
   std::string log_file = "/var/log/aicactl.log";
   bool require_data_mount = true;  // recover refuses when data_root is not its own mount
+  DiskConfig disk;
 
   [[nodiscard]] std::string under_root(std::string_view relative) const;
   // Absolute paths of every enabled cache and model directory (the shared trees).
