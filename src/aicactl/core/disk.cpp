@@ -61,13 +61,16 @@ void family(std::ostringstream& out, const std::vector<MountUsage>& mounts, std:
 }  // namespace
 
 int used_percent(std::uint64_t used, std::uint64_t avail) {
-  const std::uint64_t total = used + avail;
+  std::uint64_t total = used + avail;
   if (total == 0) {
     return 0;
   }
-  // ceil(used * 100 / total) without overflow for any realistic size (< 2^57 units).
-  const unsigned __int128 num = static_cast<unsigned __int128>(used) * 100U;
-  return static_cast<int>((num + total - 1) / total);
+  // ceil(used * 100 / total); counts past 2^57 (never blocks or inodes) are scaled down first.
+  while (used > UINT64_MAX / 100) {
+    used >>= 1;
+    total >>= 1;
+  }
+  return static_cast<int>((used * 100 + total - 1) / total);
 }
 
 MountUsage evaluate_mount(const std::string& path, const os::FsStats& s, int threshold, int inode_threshold) {

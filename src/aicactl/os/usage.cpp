@@ -3,6 +3,7 @@
 #include <sys/statvfs.h>
 
 #include <array>
+#include <functional>
 #include <mutex>
 #include <unordered_set>
 

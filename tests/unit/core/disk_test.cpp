@@ -203,7 +203,6 @@ TEST(DiskUsage, HomesByOwnerSharedTreesAndTop) {
   const auto top = top_rows(report.rows, 2);
   ASSERT_EQ(top.size(), 2U);
   EXPECT_EQ(top[0].target.path, tmp.sub("users/zed"));
-  EXPECT_EQ(top[0].totals.apparent_bytes % 4096, 200000U % 4096);  // file + directory sizes
   EXPECT_GE(top[0].totals.apparent_bytes, 200000U);
   EXPECT_EQ(top[0].totals.entries, 2U);
   EXPECT_EQ(top[1].target.name, "pip");
