@@ -128,12 +128,8 @@ void render_check(const GlobalOptions& options, const core::DiskCheck& check,
         rows.push_back(row_json(r));
       }
     }
-    std::cout << nlohmann::json{{"command", "disk check"},
-                                {"ok", !check.alert()},
-                                {"mounts", mounts},
-                                {"alerts", check.alerts},
-                                {"consumers", consumers},
-                                {"problems", problems}}
+    std::cout << nlohmann::json{{"command", "disk check"}, {"ok", !check.alert()},   {"mounts", mounts},
+                                {"alerts", check.alerts},  {"consumers", consumers}, {"problems", problems}}
                      .dump(2)
               << "\n";
     return;
@@ -250,15 +246,16 @@ void register_disk(Registrar& r) {
       ->add_option("--path", check_opts->paths,
                    "Check this mount instead of data_root and [disk] paths (repeatable, absolute)")
       ->check([](const std::string& p) { return p.empty() || p.front() != '/' ? "must be an absolute path" : ""; });
-  check->callback([&r, check_opts] { r.set_handler([&o = r.options, check_opts] { return run_check(o, *check_opts); }); });
+  check->callback(
+      [&r, check_opts] { r.set_handler([&o = r.options, check_opts] { return run_check(o, *check_opts); }); });
 
   auto usage_opts = std::make_shared<UsageOptions>();
   auto* usage = disk->add_subcommand("usage", "Disk usage of every home and shared cache (or of some users)");
   usage->fallthrough();
-  auto* mine =
-      usage->add_flag("--mine", usage_opts->mine, "Your home, and only your own files in each shared cache");
+  auto* mine = usage->add_flag("--mine", usage_opts->mine, "Your home, and only your own files in each shared cache");
   usage->add_option("users", usage_opts->users, "Users whose homes to measure")->excludes(mine);
-  usage->callback([&r, usage_opts] { r.set_handler([&o = r.options, usage_opts] { return run_usage(o, *usage_opts); }); });
+  usage->callback(
+      [&r, usage_opts] { r.set_handler([&o = r.options, usage_opts] { return run_usage(o, *usage_opts); }); });
 }
 
 }  // namespace aicactl::cli

@@ -25,10 +25,10 @@ struct DiskConfig {
   int inode_threshold = 90;        // the same for inodes
   std::vector<std::string> paths;  // mounts checked besides data_root (absolute)
   std::string alert_log = "/var/log/aicactl-disk.log";
-  bool wall = false;        // also `wall` the alert to logged-in users
-  std::string mail_to;      // "" or recipients for `sendmail -t`
-  std::string textfile;     // "" or a node_exporter textfile (*.prom) written on every check
-  int top = 10;             // consumers listed with an alert (1..1000)
+  bool wall = false;     // also `wall` the alert to logged-in users
+  std::string mail_to;   // "" or recipients for `sendmail -t`
+  std::string textfile;  // "" or a node_exporter textfile (*.prom) written on every check
+  int top = 10;          // consumers listed with an alert (1..1000)
 };
 
 struct Config {

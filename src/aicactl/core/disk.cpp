@@ -1,12 +1,12 @@
 #include "aicactl/core/disk.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
-
-#include <unistd.h>
 
 #include "aicactl/core/errors.hpp"
 #include "aicactl/os/accounts.hpp"
@@ -122,8 +122,7 @@ std::string format_timestamp(std::time_t t) {
   return std::string(buf.data(), n);
 }
 
-std::string alert_line(std::string_view timestamp, std::string_view path, AlertKind kind, int percent,
-                       int threshold) {
+std::string alert_line(std::string_view timestamp, std::string_view path, AlertKind kind, int percent, int threshold) {
   std::ostringstream out;
   out << "[ALERT] " << timestamp << " - " << path << (kind == AlertKind::disk ? " disk" : " inode")
       << " usage: " << percent << "% (threshold: " << threshold << "%)";

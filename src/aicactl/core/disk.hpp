@@ -44,7 +44,8 @@ struct MountUsage {
 
 // The mounts disk check looks at: `explicit_paths` when given, else data_root and [disk] paths
 // (duplicates dropped, order kept).
-[[nodiscard]] std::vector<std::string> check_paths(const Config& config, const std::vector<std::string>& explicit_paths);
+[[nodiscard]] std::vector<std::string> check_paths(const Config& config,
+                                                   const std::vector<std::string>& explicit_paths);
 
 // "YYYY-MM-DD HH:MM:SS" in local time (the TZ of the process, as cron runs it).
 [[nodiscard]] std::string format_timestamp(std::time_t t);

@@ -8,6 +8,7 @@
 #include <regex>
 #include <sstream>
 
+#include "aicactl/core/errors.hpp"
 #include "support/test_support.hpp"
 
 namespace aicactl::core {
