@@ -42,7 +42,7 @@ std::string label_value(std::string_view v) {
 
 std::string number(double v) {
   std::array<char, 64> buf{};
-  std::snprintf(buf.data(), buf.size(), "%.6f", v);
+  (void)std::snprintf(buf.data(), buf.size(), "%.6f", v);
   return buf.data();
 }
 
@@ -348,7 +348,7 @@ std::vector<std::string> deliver(const Config& config, const DiskCheck& check) {
     constexpr const char* kSendmail = "/usr/sbin/sendmail";
     if (!config.disk.mail_to.empty()) {
       std::array<char, 256> host{};
-      ::gethostname(host.data(), host.size() - 1);
+      (void)::gethostname(host.data(), host.size() - 1);
       if (::access(kSendmail, X_OK) != 0) {
         problems.push_back(std::string("Not mailing the alert: '") + kSendmail + "' is missing");
       } else if (auto r = os::run_program_with_input({kSendmail, "-t"}, alert_mail(config, check, host.data()));
@@ -384,7 +384,7 @@ std::string human_size(std::uint64_t bytes) {
   if (v < 10) {
     const double up = std::ceil(v * 10) / 10;
     if (up < 10) {
-      std::snprintf(buf.data(), buf.size(), "%.1f%c", up, kUnits[unit]);
+      (void)std::snprintf(buf.data(), buf.size(), "%.1f%c", up, kUnits[unit]);
       return buf.data();
     }
     v = up;
@@ -393,10 +393,10 @@ std::string human_size(std::uint64_t bytes) {
   if (up >= kStep && unit + 1 < kUnits.size()) {
     up = 1;
     ++unit;
-    std::snprintf(buf.data(), buf.size(), "%.1f%c", up, kUnits[unit]);
+    (void)std::snprintf(buf.data(), buf.size(), "%.1f%c", up, kUnits[unit]);
     return buf.data();
   }
-  std::snprintf(buf.data(), buf.size(), "%.0f%c", up, kUnits[unit]);
+  (void)std::snprintf(buf.data(), buf.size(), "%.0f%c", up, kUnits[unit]);
   return buf.data();
 }
 
