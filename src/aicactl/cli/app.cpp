@@ -43,6 +43,7 @@ int run(int argc, char** argv) {
   register_acl(registrar);
   register_completion(registrar);  // reads the whole tree when it runs: every command is in it
   register_install(registrar);
+  register_disk(registrar);
 
   try {
     app.parse(argc, argv);

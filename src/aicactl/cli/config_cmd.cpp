@@ -23,7 +23,16 @@ int run_show(const GlobalOptions& options) {
                      {"caches", named(c.caches)},
                      {"models", named(c.models)},
                      {"acl", {{"mode", core::to_string(c.acl_mode)}}},
-                     {"system", {{"lock_dir", c.lock_dir}, {"log_file", c.log_file}}}};
+                     {"system", {{"lock_dir", c.lock_dir}, {"log_file", c.log_file}}},
+                     {"disk",
+                      {{"threshold", c.disk.threshold},
+                       {"inode_threshold", c.disk.inode_threshold},
+                       {"paths", c.disk.paths},
+                       {"alert_log", c.disk.alert_log},
+                       {"wall", c.disk.wall},
+                       {"mail_to", c.disk.mail_to},
+                       {"textfile", c.disk.textfile},
+                       {"top", c.disk.top}}}};
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << "# effective configuration (from '" << options.config_path << "' and built-in defaults)\n"

@@ -46,6 +46,7 @@ void register_recover(Registrar& r);
 void register_acl(Registrar& r);
 void register_completion(Registrar& r);
 void register_install(Registrar& r);
+void register_disk(Registrar& r);
 
 enum class Mutates { yes, no };
 

@@ -102,6 +102,74 @@ void parse_named(const toml::table& table, const std::string& origin, const std:
   }
 }
 
+int int_in_range(const toml::value& v, const std::string& origin, const std::string& key, int lo, int hi) {
+  if (!v.is_integer() || v.as_integer() < lo || v.as_integer() > hi) {
+    bad(origin, key, "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+  }
+  return static_cast<int>(v.as_integer());
+}
+
+// Recipients for sendmail -t: addresses or local names separated by commas; no white space or
+// line breaks (they would end the header and start another).
+std::string mail_problem(std::string_view to) {
+  const bool ok = std::all_of(to.begin(), to.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '@' || c == '.' ||
+           c == '_' || c == '-' || c == '+' || c == ',';
+  });
+  if (!ok) {
+    return "may only contain letters, digits, commas and @ . _ - +";
+  }
+  if (!to.empty() && (to.front() == '-' || to.front() == ',')) {
+    return "must start with an address";
+  }
+  return "";
+}
+
+void parse_disk(const toml::table& table, const std::string& origin, DiskConfig& d) {
+  for (const auto& [name, v] : table) {
+    const std::string key = "disk." + name;
+    if (name == "threshold") {
+      d.threshold = int_in_range(v, origin, key, 1, 100);
+    } else if (name == "inode_threshold") {
+      d.inode_threshold = int_in_range(v, origin, key, 1, 100);
+    } else if (name == "top") {
+      d.top = int_in_range(v, origin, key, 1, 1000);
+    } else if (name == "paths") {
+      if (!v.is_array()) {
+        bad(origin, key, "must be an array of absolute paths");
+      }
+      d.paths.clear();
+      for (const auto& item : v.as_array()) {
+        const std::string p = string_at(item, origin, key);
+        if (p != "/") {
+          check_absolute(origin, key, p);
+        }
+        d.paths.push_back(p);
+      }
+    } else if (name == "alert_log") {
+      d.alert_log = string_at(v, origin, key);
+      check_absolute(origin, key, d.alert_log);
+    } else if (name == "textfile") {
+      d.textfile = string_at(v, origin, key);
+      if (!d.textfile.empty()) {
+        check_absolute(origin, key, d.textfile);
+      }
+    } else if (name == "mail_to") {
+      d.mail_to = string_at(v, origin, key);
+      if (auto why = mail_problem(d.mail_to); !why.empty()) {
+        bad(origin, key, why + " (got '" + d.mail_to + "')");
+      }
+    } else if (name == "wall") {
+      if (!v.is_boolean()) {
+        bad(origin, key, "must be true or false");
+      }
+      d.wall = v.as_boolean();
+    } else {
+      bad(origin, key, "is not a known key");
+    }
+  }
+}
+
 }  // namespace
 
 std::string name_problem(std::string_view name) {
@@ -180,10 +248,11 @@ Config parse_config(std::string_view text, const std::string& origin) {
   } catch (const std::exception& e) {
     throw Error(ExitCode::bad_data, "Failed to parse configuration '" + origin + "': " + e.what());
   }
-  const std::set<std::string> sections = {"layout", "caches", "models", "acl", "system", "recover", "apps"};
+  const std::set<std::string> sections = {"layout", "caches", "models", "acl", "system", "recover", "disk", "apps"};
   for (const auto& [section, value] : root.as_table()) {
     if (sections.count(section) == 0) {
-      bad(origin, section, "is not a known section (known: layout, caches, models, acl, system, recover, apps)");
+      bad(origin, section,
+          "is not a known section (known: layout, caches, models, acl, system, recover, disk, apps)");
     }
     const auto& table = table_at(value, origin, section);
     if (section == "caches") {
@@ -192,6 +261,10 @@ Config parse_config(std::string_view text, const std::string& origin) {
     }
     if (section == "models") {
       parse_named(table, origin, section, c.models, true);
+      continue;
+    }
+    if (section == "disk") {
+      parse_disk(table, origin, c.disk);
       continue;
     }
     for (const auto& [name, v] : table) {
@@ -316,6 +389,19 @@ std::string render_config(const Config& c) {
   out << "\n[apps]\n"
       << "conda_prefix = \"" << c.conda_prefix << "\"\n"
       << "uv_dir = \"" << c.uv_dir << "\"\n";
+  out << "\n[disk]\n"
+      << "threshold = " << c.disk.threshold << "\n"
+      << "inode_threshold = " << c.disk.inode_threshold << "\n"
+      << "paths = [";
+  for (std::size_t i = 0; i < c.disk.paths.size(); ++i) {
+    out << (i == 0 ? "" : ", ") << "\"" << c.disk.paths[i] << "\"";
+  }
+  out << "]\n"
+      << "alert_log = \"" << c.disk.alert_log << "\"\n"
+      << "wall = " << (c.disk.wall ? "true" : "false") << "\n"
+      << "mail_to = \"" << c.disk.mail_to << "\"\n"
+      << "textfile = \"" << c.disk.textfile << "\"\n"
+      << "top = " << c.disk.top << "\n";
   return out.str();
 }
 

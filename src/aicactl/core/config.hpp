@@ -19,6 +19,18 @@ struct NamedPath {
   std::string relative;  // below data_root; "" means disabled
 };
 
+// [disk]: what `disk check` watches and where it reports (see core/disk.hpp).
+struct DiskConfig {
+  int threshold = 90;              // percent of space used above which a mount alerts (1..100)
+  int inode_threshold = 90;        // the same for inodes
+  std::vector<std::string> paths;  // mounts checked besides data_root (absolute)
+  std::string alert_log = "/var/log/aicactl-disk.log";
+  bool wall = false;     // also `wall` the alert to logged-in users
+  std::string mail_to;   // "" or recipients for `sendmail -t`
+  std::string textfile;  // "" or a node_exporter textfile (*.prom) written on every check
+  int top = 10;          // consumers listed with an alert (1..1000)
+};
+
 struct Config {
   std::string data_root = "/data";
   std::string group = "gpu-users";
@@ -31,6 +43,7 @@ struct Config {
   // [apps]: shared tools installed by `aicactl install`, below data_root.
   std::string conda_prefix = "apps/miniconda3";
   std::string uv_dir = "apps/uv";
+  DiskConfig disk;
 
   [[nodiscard]] std::string under_root(std::string_view relative) const;
   // Absolute paths of every enabled cache and model directory (the shared trees).
