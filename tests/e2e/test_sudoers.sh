@@ -72,6 +72,14 @@ may_not alice "$BIN user add eve" \
   "/usr/local/sbin/aicactl cache clean --pip"
 may_not mallory "$BIN cache clean --pip" "$BIN disk check"
 
+vs_step "a member really runs a pinned command through sudo"
+vs_assert_as_ok alice "echo x > /data/cache/pip/alice-file" "alice writes into the pip cache"
+vs_assert_as_ok alice "sudo -n $BIN cache clean --pip" "alice: sudo -n $BIN cache clean --pip"
+vs_assert_absent /data/cache/pip/alice-file
+vs_assert_as_fails mallory "sudo -n $BIN cache clean --pip" "mallory (not a member): sudo -n cache clean --pip"
+vs_assert_as_ok alice "sudo -n $BIN disk usage --mine" "alice: sudo -n $BIN disk usage --mine"
+vs_assert_contains "$VS_OUT" "/data/users/alice" "alice's home in her disk usage"
+
 vs_step "a second setup changes nothing"
 vs_aicactl --json setup
 vs_assert_rc 0
