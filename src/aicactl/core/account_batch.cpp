@@ -20,13 +20,7 @@ std::optional<long> epoch_day(const std::string& date) {
 
 os::AccountBatch plan_account_batch(const Config& config, const Registry& registry) {
   os::AccountBatch batch;
-  std::map<std::string, gid_t> wanted;
-  for (const auto& u : registry.users) {
-    wanted.emplace(u.primary.name, u.primary.gid);
-    for (const auto& g : u.groups) {
-      wanted.emplace(g.name, g.gid);
-    }
-  }
+  const std::map<std::string, gid_t> wanted = registry.groups();
   std::set<gid_t> restorable_gids;
   for (const auto& [name, gid] : wanted) {
     if (auto by_name = os::find_group(name)) {

@@ -14,17 +14,6 @@ namespace {
 constexpr mode_t kSpecialBits = S_ISUID | S_ISGID | S_ISVTX;
 constexpr std::string_view kSpace = " \t";
 
-std::string perm_text(std::uint16_t perm) {
-  std::string s = "---";
-  if ((perm & 4U) != 0U)
-    s[0] = 'r';
-  if ((perm & 2U) != 0U)
-    s[1] = 'w';
-  if ((perm & 1U) != 0U)
-    s[2] = 'x';
-  return s;
-}
-
 std::string user_text(uid_t uid) {
   auto user = os::find_user(uid);
   return user ? user->name : std::to_string(uid);
@@ -700,9 +689,9 @@ std::string format_acl_entries(const os::Acl& acl, std::string_view prefix) {
       case os::AclTag::mask: out += "mask::"; break;
       case os::AclTag::other: out += "other::"; break;
     }
-    out += perm_text(e.perm);
+    out += os::perm_text(e.perm);
     if (masked && mask && (e.perm & *mask) != e.perm) {
-      out += "\t#effective:" + perm_text(static_cast<std::uint16_t>(e.perm & *mask));
+      out += "\t#effective:" + os::perm_text(static_cast<std::uint16_t>(e.perm & *mask));
     }
     out += '\n';
   }

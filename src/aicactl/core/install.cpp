@@ -80,6 +80,13 @@ std::string fetch_step(const std::string& source) {
   return is_url(source) ? "Download '" + source + "'" : "Copy '" + source + "'";
 }
 
+// The "Would ..." steps of a dry run for fetching and checking the source.
+void add_dry_fetch_steps(InstallResult& res, const InstallRequest& request) {
+  res.steps.push_back("Would " + lower(fetch_step(request.source).substr(0, 1)) + fetch_step(request.source).substr(1));
+  res.steps.push_back(request.sha256.empty() ? "Would compute its SHA-256 (no --sha256 to check)"
+                                             : "Would verify SHA-256 " + lower(request.sha256));
+}
+
 // Fetches the source into `name` below the staging dir and checks its digest.
 std::string stage(const os::TempDir& tmp, const InstallRequest& request, std::vector<std::string>& steps) {
   const std::string staged = os::join_path(tmp.path(), kStagedName);
@@ -369,10 +376,7 @@ InstallResult install_conda(const Config& config, const InstallRequest& request)
   const std::string pkgs = config.cache_path("conda");
   if (request.dry_run == DryRun::yes) {
     res.outcome = InstallOutcome::would_install;
-    res.steps.push_back("Would " + lower(fetch_step(request.source).substr(0, 1)) +
-                        fetch_step(request.source).substr(1));
-    res.steps.push_back(request.sha256.empty() ? "Would compute its SHA-256 (no --sha256 to check)"
-                                               : "Would verify SHA-256 " + lower(request.sha256));
+    add_dry_fetch_steps(res, request);
     std::string cmd = "bash INSTALLER";
     for (const auto& a : mode_args) {
       cmd += " " + a;
@@ -438,10 +442,7 @@ InstallResult install_uv(const Config& config, const InstallRequest& request) {
   res.target = config.under_root(bin_rel);
   if (request.dry_run == DryRun::yes) {
     res.outcome = InstallOutcome::would_install;
-    res.steps.push_back("Would " + lower(fetch_step(request.source).substr(0, 1)) +
-                        fetch_step(request.source).substr(1));
-    res.steps.push_back(request.sha256.empty() ? "Would compute its SHA-256 (no --sha256 to check)"
-                                               : "Would verify SHA-256 " + lower(request.sha256));
+    add_dry_fetch_steps(res, request);
     res.steps.push_back("Would unpack uv and uvx into '" + res.target + "' (root, 0755)");
     return res;
   }

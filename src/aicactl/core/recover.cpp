@@ -31,13 +31,7 @@ std::string data_mount_problem(const Config& config) {
 }
 
 std::vector<PlanItem> plan_registry_groups(const Registry& registry) {
-  std::map<std::string, gid_t> wanted;
-  for (const auto& u : registry.users) {
-    wanted.emplace(u.primary.name, u.primary.gid);
-    for (const auto& g : u.groups) {
-      wanted.emplace(g.name, g.gid);
-    }
-  }
+  const std::map<std::string, gid_t> wanted = registry.groups();
   std::vector<PlanItem> items;
   for (const auto& [name, gid] : wanted) {
     PlanItem item{"group '" + name + "' (gid " + std::to_string(gid) + ")", {}};

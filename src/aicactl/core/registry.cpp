@@ -208,4 +208,15 @@ void save_registry(const std::string& path, const Registry& registry) {
   value_or_throw(os::write_file_atomically(path, render_registry(registry), 0644, 0, 0));
 }
 
+std::map<std::string, gid_t> Registry::groups() const {
+  std::map<std::string, gid_t> wanted;
+  for (const auto& u : users) {
+    wanted.emplace(u.primary.name, u.primary.gid);
+    for (const auto& g : u.groups) {
+      wanted.emplace(g.name, g.gid);
+    }
+  }
+  return wanted;
+}
+
 }  // namespace aicactl::core

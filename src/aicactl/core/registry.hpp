@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,9 @@ struct Registry {
   // Adds or replaces the record with the same name.
   void put(UserRecord record);
   bool remove(std::string_view name);
+  // Every group the records name (primary and supplementary) with its recorded gid; the
+  // first record naming a group wins.
+  [[nodiscard]] std::map<std::string, gid_t> groups() const;
 };
 
 inline constexpr std::string_view kRegistryFile = "system/config/users.toml";

@@ -50,17 +50,6 @@ bool is_valid_tag(std::uint16_t tag) {
   }
 }
 
-std::string perm_text(std::uint16_t perm) {
-  std::string s = "---";
-  if ((perm & 4U) != 0U)
-    s[0] = 'r';
-  if ((perm & 2U) != 0U)
-    s[1] = 'w';
-  if ((perm & 1U) != 0U)
-    s[2] = 'x';
-  return s;
-}
-
 }  // namespace
 
 Acl Acl::from_mode(mode_t mode) {
@@ -221,6 +210,17 @@ Result<bool> probe_acl_support(int dirfd, std::string_view shown) {
     return false;
   }
   return std::unexpected(set.error());
+}
+
+std::string perm_text(std::uint16_t perm) {
+  std::string s = "---";
+  if ((perm & 4U) != 0U)
+    s[0] = 'r';
+  if ((perm & 2U) != 0U)
+    s[1] = 'w';
+  if ((perm & 1U) != 0U)
+    s[2] = 'x';
+  return s;
 }
 
 }  // namespace aicactl::os

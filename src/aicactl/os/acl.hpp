@@ -62,6 +62,8 @@ class Acl {
 };
 
 [[nodiscard]] const char* acl_xattr_name(AclKind kind);
+// "rwx", "r-x", ... of the permission bits 4 2 1.
+[[nodiscard]] std::string perm_text(std::uint16_t perm);
 
 // Reads the ACL of `name` below `dirfd` ("" = dirfd itself). An access ACL that is not stored
 // is returned as nullopt (the mode is the ACL); so is a missing default ACL.
