@@ -285,6 +285,9 @@ std::string render_cron(const Config& c) {
 }
 
 std::string desired_content(const FileSpec& file, std::string_view current) {
+  if (file.settings.size() == 1 && file.settings.front().format == FileFormat::whole) {
+    return file.settings.front().value;  // the whole content (e.g. the 5 MB binary): one copy
+  }
   std::string text(current);
   for (const auto& setting : file.settings) {
     text = merge_setting(text, setting,
@@ -350,8 +353,10 @@ ServerSpec build_spec(const Config& c, const HostFacts& facts) {
     }
   }
   if (!facts.self_binary.empty()) {
-    spec.files.push_back(
-        FileSpec{c.under_root(kInstalledBinary), {Setting{FileFormat::whole, "", {}, facts.self_binary}}, kBinary});
+    // One copy of the binary, not one per initializer_list: it is megabytes.
+    FileSpec binary{c.under_root(kInstalledBinary), {}, kBinary};
+    binary.settings.push_back(Setting{FileFormat::whole, "", {}, facts.self_binary});
+    spec.files.push_back(std::move(binary));
   }
   add_file(kCronFile, Setting{FileFormat::whole, "", {}, render_cron(c)});
   // The sudo rule comes last: after the binary it names and the directories above it.

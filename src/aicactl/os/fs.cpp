@@ -300,6 +300,9 @@ namespace {
 
 Result<std::string> read_all(int fd, std::string_view path) {
   std::string out;
+  if (struct stat st{}; ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    out.reserve(static_cast<std::size_t>(st.st_size));  // no regrowth copies of a big file
+  }
   std::array<char, 65536> buf{};
   for (;;) {
     const ssize_t n = ::read(fd, buf.data(), buf.size());
