@@ -91,6 +91,8 @@ torch = ""
 [system]
 lock_dir = "$W/run"
 log_file = "$W/aicactl.log"
+[disk]
+alert_log = "$W/aicactl-disk.log"
 EOF
 
 echo "== setup"
