@@ -251,8 +251,7 @@ Config parse_config(std::string_view text, const std::string& origin) {
   const std::set<std::string> sections = {"layout", "caches", "models", "acl", "system", "recover", "disk", "apps"};
   for (const auto& [section, value] : root.as_table()) {
     if (sections.count(section) == 0) {
-      bad(origin, section,
-          "is not a known section (known: layout, caches, models, acl, system, recover, disk, apps)");
+      bad(origin, section, "is not a known section (known: layout, caches, models, acl, system, recover, disk, apps)");
     }
     const auto& table = table_at(value, origin, section);
     if (section == "caches") {
