@@ -231,7 +231,7 @@ std::string trust_problem(const ServerSpec& spec, const ServerState& state, cons
       return quoted(p) + " was not inspected";
     }
     const bool leaf = p == chain.front();
-    const std::string why = current_trust_problem(p, found->second, leaf);
+    std::string why = current_trust_problem(p, found->second, leaf);
     if (!why.empty() && !(view == TrustView::after_setup && setup_secures(spec, p, found->second, leaf))) {
       return why;
     }

@@ -47,7 +47,7 @@ struct RepairResult {
 class RepairStamps {
  public:
   static constexpr std::int64_t kMarginSeconds = 2;
-  static constexpr std::int64_t kDefaultMaxAge = 24 * 3600;
+  static constexpr std::int64_t kDefaultMaxAge = std::int64_t{24} * 3600;
 
   // Missing or unreadable files give no stamps.
   [[nodiscard]] static RepairStamps load(const std::string& file);

@@ -87,10 +87,9 @@ class TreeEmptier {
       return level;
     }
     for (const auto& n : *names) {
-      if (is_root && std::ranges::find(options_.keep, n) != options_.keep.end()) {
-        ++level.left;
-      } else if (!handle_entry(fd, n, join_path(shown, n), level)) {
-        ++level.left;
+      const bool kept = is_root && std::ranges::find(options_.keep, n) != options_.keep.end();
+      if (kept || !handle_entry(fd, n, join_path(shown, n), level)) {
+        ++level.left;  // kept by name, or not removed
       }
     }
     return level;
