@@ -15,67 +15,27 @@ export LC_ALL=C
 
 FILES=${BENCH_FILES:-200000}
 DIRS=${BENCH_DIRS:-20000}
-TMP_PARENT=${BENCH_TMP:-/var/tmp}
 TARGET=2
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 die() { echo "du.sh: $*" >&2; exit 2; }
 
-AICACTL=${AICACTL:-}
-if [[ -z $AICACTL ]]; then
-  for d in build-bench build; do
-    if [[ -x $repo/$d/aicactl ]]; then AICACTL=$repo/$d/aicactl; break; fi
-  done
-fi
-[[ -n $AICACTL && -x $AICACTL ]] || die "no aicactl binary: build it or set AICACTL"
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
+
+AICACTL=$(bench_bin aicactl "${AICACTL:-}")
 for tool in du find python3 bc; do
   command -v "$tool" >/dev/null || die "$tool not found"
 done
 [[ $FILES =~ ^[0-9]+$ && $DIRS =~ ^[0-9]+$ ]] || die "BENCH_FILES and BENCH_DIRS must be numbers"
-TMP_PARENT=$(cd "$TMP_PARENT" 2>/dev/null && pwd -P) || die "no directory ${BENCH_TMP:-/var/tmp}"
-fstype=$(stat -f -c %T "$TMP_PARENT")
-[[ $fstype != tmpfs && $fstype != ramfs ]] || die "$TMP_PARENT is $fstype; set BENCH_TMP to a directory on a real disk"
-
-W=$(mktemp -d "$TMP_PARENT/aicactl-bench-du.XXXXXX")
-cleanup() {
-  if [[ ${BENCH_KEEP:-0} == 1 ]]; then
-    echo "du.sh: kept $W"
-  else
-    find "$W" -mindepth 4 -maxdepth 4 -type d -print0 2>/dev/null |
-      xargs -0 -r -n 64 -P 16 rm -rf -- 2>/dev/null || true
-    rm -rf -- "$W"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
+bench_workdir bench-du
 TREE="$W/data/cache/pip"
-CONFIG="$W/aicactl.toml"
-mkdir -p "$W/data/cache" "$W/run"
-cat >"$CONFIG" <<EOF2
-[layout]
-data_root = "$W/data"
-[caches]
-pip = "cache/pip"
-conda = ""
-uv = ""
-npm = ""
-yarn = ""
-[models]
-huggingface = ""
-torch = ""
-[system]
-lock_dir = "$W/run"
-log_file = "$W/aicactl.log"
-[disk]
-alert_log = "$W/aicactl-disk.log"
-EOF2
-"$AICACTL" --config "$CONFIG" config show >/dev/null || die "aicactl rejected the bench config $CONFIG"
+bench_config "$AICACTL"
 
 echo "== setup"
 echo "aicactl:  $AICACTL"
-echo "work dir: $W ($fstype)"
+echo "work dir: $W ($FSTYPE)"
 echo "machine:  $(nproc) CPUs, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 "$here/make_tree.py" --files "$FILES" --dirs "$DIRS" "$TREE"
 sync

@@ -17,7 +17,7 @@ add_library(aicactl_deps INTERFACE)
 target_include_directories(aicactl_deps SYSTEM INTERFACE
   ${TOML11_INCLUDE_DIR} ${SPDLOG_INCLUDE_DIR} ${FMT_INCLUDE_DIR} ${ACL_INCLUDE_DIR} ${CURL_INCLUDE_DIR})
 target_compile_definitions(aicactl_deps INTERFACE
-  SPDLOG_HEADER_ONLY SPDLOG_FMT_EXTERNAL FMT_HEADER_ONLY)
+  SPDLOG_FMT_EXTERNAL FMT_HEADER_ONLY)  # spdlog is header-only unless SPDLOG_COMPILED_LIB
 target_link_libraries(aicactl_deps INTERFACE CLI11::CLI11 nlohmann_json::nlohmann_json
   ${ACL_STATIC} Threads::Threads)
 

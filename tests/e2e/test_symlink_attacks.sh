@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `cache repair` walks user-writable trees as root: it must not follow symlinks planted there
-# (to /etc, another user's home, ../../..), must not cross a mount point, and must not change
+# (to /etc, another user's home, ../../..), must not cross a mount point (a directory, or a file
+# bind-mounted over an entry), and must not change
 # a hardlinked file owned by a non-member (it reports it as skipped instead).
 source "$(dirname "$0")/lib/vserver.sh"
 vs_main "$@"
@@ -37,6 +38,9 @@ vs_run "set -e
   mkdir -p $C/mnt"
 vs_mount_tmpfs "$C/mnt" size=1m,mode=0700
 vs_run "install -m 600 /dev/null $C/mnt/foreign && echo foreign > $C/mnt/foreign"
+# A single file bind-mounted over an entry: its stat is the mounted file's (root's /etc/shadow).
+vs_assert_as_ok alice "echo mine > $C/sub/shadow-mount" "alice creates $C/sub/shadow-mount"
+vs_mount_bind /etc/shadow "$C/sub/shadow-mount"
 
 targets=(/ /etc /etc/shadow /etc/aicactl-secret /home /home/bob /home/bob/secret /data /data/aicactl-secret
   /data/mallory-file /data/cache "$C/mnt" "$C/mnt/foreign")
@@ -64,6 +68,10 @@ vs_assert_as_fails alice "cat $C/evil-secret" "alice reads bob's secret through 
 vs_assert_eq "../../.." "$(vs_run "readlink $C/evil-up")" "symlink $C/evil-up"
 vs_assert_eq /etc "$(vs_run "readlink $C/evil-etc")" "symlink $C/evil-etc kept its target"
 vs_assert_as_ok bob "cat $C/sub/deeper/regular" "bob reads a regular file next to the symlinks (the walk went on)"
+
+vs_assert_eq "root shadow 640" "$(vs_run "stat -c '%U %G %a' $C/sub/shadow-mount")" "the file bind-mounted over $C/sub/shadow-mount"
+vs_assert_contains "$text_err" "Not entering '$C/sub/shadow-mount'" "stderr of cache repair names the bind-mounted file"
+vs_assert_contains "$text_err" "Not entering '$C/mnt'" "stderr of cache repair names the tmpfs"
 
 vs_step "the skipped hardlink is reported"
 vs_assert_contains "$text_err" "$C/innocent-hardlink" "stderr of cache repair names the skipped hardlink"

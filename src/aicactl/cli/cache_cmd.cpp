@@ -133,7 +133,7 @@ void render_clean(const GlobalOptions& options, const std::vector<core::CleanRes
   core::CleanResult total;
   for (const auto& r : results) {
     for (const auto& m : r.mounts_skipped) {
-      spdlog::warn("Not entering '{}': another file system, ignoring", m);
+      spdlog::warn("Not entering '{}': a mount point (another file system or a bind mount), ignoring", m);
     }
     for (const auto& e : r.errors) {
       spdlog::error("{}", e);

@@ -70,7 +70,7 @@ void render_repairs(const GlobalOptions& options, const std::vector<core::Repair
       spdlog::warn("Skipped '{}': a hard link to a file of a non-member, ignoring", s);
     }
     for (const auto& m : r.mounts_skipped) {
-      spdlog::warn("Not entering '{}': another file system, ignoring", m);
+      spdlog::warn("Not entering '{}': a mount point (another file system or a bind mount), ignoring", m);
     }
     for (const auto& e : r.errors) {
       spdlog::error("{}", e);

@@ -48,10 +48,12 @@ class Membership {
 
 class Repairer {
  public:
-  Repairer(const RepairPolicy& policy, DryRun dry_run) : policy_(policy), dry_run_(dry_run), members_(policy.gid) {}
+  Repairer(const RepairPolicy& policy, DryRun dry_run)
+      : policy_(policy), dry_run_(dry_run), members_(policy.gid), counts_(policy.threads == 0 ? 1 : policy.threads) {}
 
   void visit(const os::WalkEntry& e) {
-    ++entries_;
+    Counts& counts = counts_[e.worker];
+    ++counts.entries;
     const os::FileInfo& info = *e.info;
     if (policy_.unchanged_before > 0 && info.ctime_sec < policy_.unchanged_before) {
       // Unchanged since a complete repair: only the planted-link report (stat only) is redone.
@@ -59,75 +61,88 @@ class Repairer {
         std::lock_guard lock(mutex_);
         skipped_.push_back(e.path());
       }
-      ++unchanged_;
+      ++counts.unchanged;
       return;
     }
+    bool changed = false;
     if (info.is_dir()) {
-      repair_dir(e, info);
+      changed = repair_dir(e, info);
     } else if (info.is_regular()) {
-      repair_file(e, info);
+      changed = repair_file(e, info);
     }
     // Symlinks, fifos, sockets and devices are left exactly as they are.
+    if (changed) {
+      ++counts.changed;
+    }
   }
 
   void fill(RepairResult& out) {
-    out.entries = entries_.load();
-    out.changed = changed_.load();
-    out.unchanged = unchanged_.load();
+    for (const auto& c : counts_) {
+      out.entries += c.entries;
+      out.changed += c.changed;
+      out.unchanged += c.unchanged;
+    }
     std::lock_guard lock(mutex_);
     out.skipped = std::move(skipped_);
     out.errors.insert(out.errors.end(), errors_.begin(), errors_.end());
   }
 
  private:
-  bool ok(const os::Result<void>& r) {
+  // Calls below pass only the entry's name as the path to show: the full path is built when
+  // an error is reported, not for each of the hundreds of thousands of entries that succeed.
+  bool ok(const os::Result<void>& r, const os::WalkEntry& e) {
     if (r) {
       return true;
     }
-    std::lock_guard lock(mutex_);
-    errors_.push_back(r.error().message());
+    report(r.error(), e);
     return false;
   }
 
-  void repair_dir(const os::WalkEntry& e, const os::FileInfo& info) {
+  void report(os::OsError err, const os::WalkEntry& e) {
+    err.path = e.path();
+    std::lock_guard lock(mutex_);
+    errors_.push_back(err.message());
+  }
+
+  bool repair_dir(const os::WalkEntry& e, const os::FileInfo& info) {
     const int fd = e.fd;
     bool changed = false;
-    const std::string path = e.path();
     mode_t mode = info.perms();
     if (info.gid != policy_.gid) {
       changed = true;
-      if (dry_run_ == DryRun::no && !ok(os::chown_fd(fd, static_cast<uid_t>(-1), policy_.gid, path))) {
-        return;
+      if (dry_run_ == DryRun::no && !ok(os::chown_fd(fd, static_cast<uid_t>(-1), policy_.gid, e.name), e)) {
+        return changed;
       }
     }
     const mode_t want = (mode | S_ISGID | S_IRWXG) & ~mode_t{S_ISUID};
     if (want != mode || changed) {
       changed = changed || want != mode;
-      if (dry_run_ == DryRun::no && !ok(os::chmod_fd(fd, want, path))) {
-        return;
+      if (dry_run_ == DryRun::no && !ok(os::chmod_fd(fd, want, e.name), e)) {
+        return changed;
       }
       mode = want;
     }
     if (policy_.use_acl) {
       const mode_t full = S_IFDIR | mode;
-      changed = set_acl(fd, "", os::AclKind::access, full, path) || changed;
-      changed = set_acl(fd, "", os::AclKind::default_, full, path) || changed;
+      changed = set_acl(fd, "", os::AclKind::access, full, e) || changed;
+      changed = set_acl(fd, "", os::AclKind::default_, full, e) || changed;
     }
-    count(changed);
+    return changed;
   }
 
-  void repair_file(const os::WalkEntry& e, const os::FileInfo& info) {
+  bool repair_file(const os::WalkEntry& e, const os::FileInfo& info) {
     if (info.nlink > 1 && !members_.is_member(info.uid)) {
       std::lock_guard lock(mutex_);
       skipped_.push_back(e.path());
-      return;
+      return false;
     }
     bool changed = false;
     mode_t mode = info.perms();
     if (info.gid != policy_.gid) {
       changed = true;
-      if (dry_run_ == DryRun::no && !ok(os::chown_at(e.dirfd, e.name, static_cast<uid_t>(-1), policy_.gid, e.path()))) {
-        return;
+      if (dry_run_ == DryRun::no &&
+          !ok(os::chown_at(e.dirfd, e.name, static_cast<uid_t>(-1), policy_.gid, e.name), e)) {
+        return changed;
       }
       mode &= ~mode_t{S_ISUID | S_ISGID};  // chown clears them on files; never put them back
     }
@@ -135,27 +150,28 @@ class Repairer {
     const mode_t want = (mode | group_bits) & ~mode_t{S_ISUID | S_ISGID};
     if (!policy_.use_acl && want != info.perms()) {
       changed = true;
-      if (dry_run_ == DryRun::no && !ok(os::chmod_at(e.dirfd, e.name, want, e.path()))) {
-        return;
+      if (dry_run_ == DryRun::no && !ok(os::chmod_at(e.dirfd, e.name, want, e.name), e)) {
+        return changed;
       }
     }
     if (policy_.use_acl) {
       if ((mode & (S_ISUID | S_ISGID)) != 0U) {
         changed = true;
-        if (dry_run_ == DryRun::no && !ok(os::chmod_at(e.dirfd, e.name, mode & ~mode_t{S_ISUID | S_ISGID}, e.path()))) {
-          return;
+        if (dry_run_ == DryRun::no &&
+            !ok(os::chmod_at(e.dirfd, e.name, mode & ~mode_t{S_ISUID | S_ISGID}, e.name), e)) {
+          return changed;
         }
       }
-      changed = set_acl(e.dirfd, e.name, os::AclKind::access, S_IFREG | mode, e.path()) || changed;
+      changed = set_acl(e.dirfd, e.name, os::AclKind::access, S_IFREG | mode, e) || changed;
     }
-    count(changed);
+    return changed;
   }
 
   // Returns whether the ACL differed (and was set unless dry-run).
-  bool set_acl(int dirfd, const char* name, os::AclKind kind, mode_t mode, const std::string& path) {
-    auto current = os::get_acl_at(dirfd, name, kind, path);
+  bool set_acl(int dirfd, const char* name, os::AclKind kind, mode_t mode, const os::WalkEntry& e) {
+    auto current = os::get_acl_at(dirfd, name, kind, e.name);
     if (!current) {
-      ok(std::unexpected(current.error()));
+      report(current.error(), e);
       return false;
     }
     const os::Acl want = kind == os::AclKind::access ? want_access_acl(*current, mode, policy_.gid)
@@ -164,23 +180,22 @@ class Repairer {
       return false;
     }
     if (dry_run_ == DryRun::no) {
-      ok(os::set_acl_at(dirfd, name, kind, want, path));
+      ok(os::set_acl_at(dirfd, name, kind, want, e.name), e);
     }
     return true;
   }
 
-  void count(bool changed) {
-    if (changed) {
-      ++changed_;
-    }
-  }
+  // One cache line per walker thread: counters shared by both threads would bounce on every entry.
+  struct alignas(64) Counts {
+    std::uint64_t entries = 0;
+    std::uint64_t changed = 0;
+    std::uint64_t unchanged = 0;
+  };
 
   const RepairPolicy& policy_;
   DryRun dry_run_;
   Membership members_;
-  std::atomic<std::uint64_t> entries_{0};
-  std::atomic<std::uint64_t> changed_{0};
-  std::atomic<std::uint64_t> unchanged_{0};
+  std::vector<Counts> counts_;
   std::mutex mutex_;
   std::vector<std::string> skipped_;
   std::vector<std::string> errors_;

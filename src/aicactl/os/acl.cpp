@@ -54,11 +54,12 @@ bool is_valid_tag(std::uint16_t tag) {
 
 Acl Acl::from_mode(mode_t mode) {
   Acl acl;
-  acl.entries_ = {
+  acl.entries_.reserve(5);  // room for a named entry and the mask without moving
+  acl.entries_.assign({
       {AclTag::user_obj, static_cast<std::uint16_t>((mode >> 6U) & 7U), kAclUndefinedId},
       {AclTag::group_obj, static_cast<std::uint16_t>((mode >> 3U) & 7U), kAclUndefinedId},
       {AclTag::other, static_cast<std::uint16_t>(mode & 7U), kAclUndefinedId},
-  };
+  });
   return acl;
 }
 

@@ -226,7 +226,8 @@ Result<void> chmod_fd(int fd, mode_t mode, std::string_view shown) {
 }
 
 Result<std::optional<std::string>> get_xattr_at(int dirfd, const char* name, const char* attr, std::string_view shown) {
-  std::array<char, 512> small{};
+  // Not zero-filled: the kernel writes what it returns. 256 bytes hold an ACL of 31 entries.
+  std::array<char, 256> small;
   std::string big;
   char* buf = small.data();
   std::size_t cap = small.size();

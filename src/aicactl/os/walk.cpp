@@ -96,6 +96,7 @@ class Walker {
     root_node_ = std::make_shared<const DirNode>(nullptr, parent->second, info->ino, info->dev);
     stack_.push_back(PendingDir{root_parent_, root_node_, parent_path, 0});
     const unsigned threads = options_.threads == 0 ? 1 : options_.threads;
+    counts_.resize(threads);
     if (threads == 1) {
       work(0);
     } else {
@@ -107,8 +108,10 @@ class Walker {
     if (root_failed_) {
       return std::unexpected(summary_.errors.front());
     }
-    summary_.directories = dirs_.load();
-    summary_.others = others_.load();
+    for (const auto& c : counts_) {
+      summary_.directories += c.directories;
+      summary_.others += c.others;
+    }
     return std::move(summary_);
   }
 
@@ -195,7 +198,7 @@ class Walker {
       record_error(OsError{EAGAIN, "walk (directory replaced while walking)", path});
       return;
     }
-    ++dirs_;
+    ++counts_[worker].directories;
     const int parent_fd = dir.parent_fd ? dir.parent_fd->get() : -1;
     visit_(
         WalkEntry{parent_fd, dir.node->name.c_str(), opened.get(), &*info, dir.parent_path.get(), dir.depth, worker});
@@ -236,12 +239,14 @@ class Walker {
           }
           continue;
         }
+        // A directory, or a single file bind-mounted over an entry, on another mount: a mount
+        // point, reported and left alone (a file's stat is the mounted file's, not the entry's).
+        if (info->dev != root_dev_ || (root_mnt_id_ != 0 && info->mnt_id != root_mnt_id_)) {
+          std::lock_guard lock(mutex_);
+          summary_.mounts_skipped.push_back(join_path(*path, name));
+          continue;
+        }
         if (info->is_dir()) {
-          if (info->dev != root_dev_ || (root_mnt_id_ != 0 && info->mnt_id != root_mnt_id_)) {
-            std::lock_guard lock(mutex_);
-            summary_.mounts_skipped.push_back(join_path(*path, name));
-            continue;
-          }
           if (!shared_decided) {
             shared_decided = true;
             if (held_fds_.fetch_add(1) < budget_) {
@@ -258,7 +263,7 @@ class Walker {
               PendingDir{shared, std::make_shared<const DirNode>(node, name, info->ino, info->dev), path, depth});
           continue;
         }
-        ++others_;
+        ++counts_[worker].others;
         visit_(WalkEntry{dfd, name, -1, &*info, path.get(), depth, worker});
       }
     }
@@ -277,8 +282,12 @@ class Walker {
   std::shared_ptr<const DirNode> root_node_;
   const std::size_t budget_ = fd_budget();
   std::atomic<std::size_t> held_fds_{0};
-  std::atomic<std::uint64_t> dirs_{0};
-  std::atomic<std::uint64_t> others_{0};
+  // One cache line per thread: counters shared by both threads would bounce on every entry.
+  struct alignas(64) Counts {
+    std::uint64_t directories = 0;
+    std::uint64_t others = 0;
+  };
+  std::vector<Counts> counts_;
   WalkSummary summary_;
 };
 

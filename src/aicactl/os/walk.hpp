@@ -34,7 +34,8 @@ struct WalkOptions {
 struct WalkSummary {
   std::uint64_t directories = 0;
   std::uint64_t others = 0;                 // files, symlinks, fifos, sockets, devices
-  std::vector<std::string> mounts_skipped;  // directories on another mount, not entered
+  std::vector<std::string> mounts_skipped;  // mount points (directories or bind-mounted files): not
+                                            // entered, not visited
   std::vector<OsError> errors;              // entries that could not be listed or opened
 };
 

@@ -327,6 +327,16 @@ vs_mount_tmpfs() {
   mount -t tmpfs -o "$opts" vs-extra "$VS_ROOT$path"
 }
 
+# vs_mount_bind SRC DST: bind-mounts the server's SRC on its DST (a file on a file or a directory
+# on a directory), as an admin's mount inside a tree would be; gone with the server.
+vs_mount_bind() {
+  local src=$1 dst=$2 p
+  for p in "$src" "$dst"; do
+    [[ $(readlink -e -- "$VS_ROOT$p") == "$VS_ROOT$p" ]] || vs_fail "vs_mount_bind: '$p' is not a plain path inside the server"
+  done
+  mount --bind "$VS_ROOT$src" "$VS_ROOT$dst"
+}
+
 # ---------------------------------------------------------------------------------------
 # running commands inside
 

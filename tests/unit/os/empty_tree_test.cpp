@@ -223,7 +223,8 @@ TEST(EmptyTree, CountsTheBytesOfAFileOnceWhenItsLastLinkGoes) {
   EXPECT_EQ(read_text(tmp.sub("env/shared")), std::string(20000, 's'));
 }
 
-// A tmpfs and a bind mount inside the tree, in a private mount namespace of a child process.
+// A tmpfs, a bind-mounted directory and a bind-mounted file inside the tree, in a private mount
+// namespace of a child process.
 TEST(EmptyTree, LeavesOtherMountsAloneAndReportsThem) {
   AICACTL_REQUIRE_ROOT();
   TempDir tmp;
@@ -236,26 +237,22 @@ TEST(EmptyTree, LeavesOtherMountsAloneAndReportsThem) {
   make_dir(tmp.sub("elsewhere"));
   write_text(tmp.sub("elsewhere/bound-file"), "b");
 
+  write_text(root + "/nested/file-mount", "target");
+  write_text(tmp.sub("elsewhere-file"), "f");
+
   const ChildOutcome outcome = run_in_child([&]() -> std::string {
-    const std::string skip(test::kSkipPrefix);
-    if (::unshare(CLONE_NEWNS) != 0) {
-      return skip + "unshare(CLONE_NEWNS) failed: " + test::errno_text(errno);
-    }
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-      return skip + "mount --make-rprivate / failed: " + test::errno_text(errno);
-    }
-    if (::mount("tmpfs", (root + "/tmpfs").c_str(), "tmpfs", 0, "size=1m") != 0) {
-      return skip + "mounting a tmpfs failed: " + test::errno_text(errno);
+    if (auto skip = test::private_mounts({root + "/tmpfs",
+                                          {{tmp.sub("elsewhere"), root + "/nested/bind"},
+                                           {tmp.sub("elsewhere-file"), root + "/nested/file-mount"}}});
+        !skip.empty()) {
+      return skip;
     }
     write_text(root + "/tmpfs/inside", "i");
-    if (::mount(tmp.sub("elsewhere").c_str(), (root + "/nested/bind").c_str(), nullptr, MS_BIND, nullptr) != 0) {
-      return skip + "bind mount failed: " + test::errno_text(errno);
-    }
     const Emptied run = empty(root, {});
     std::string problems;
     auto skipped = run.summary.mounts_skipped;
     std::ranges::sort(skipped);
-    if (skipped != std::vector<std::string>{root + "/nested/bind", root + "/tmpfs"}) {
+    if (skipped != std::vector<std::string>{root + "/nested/bind", root + "/nested/file-mount", root + "/tmpfs"}) {
       problems += "mounts_skipped wrong\n";
     }
     if (!exists_nofollow(root + "/tmpfs/inside") || !exists_nofollow(root + "/nested/bind/bound-file")) {
@@ -274,6 +271,7 @@ TEST(EmptyTree, LeavesOtherMountsAloneAndReportsThem) {
   }
   EXPECT_TRUE(outcome.ok()) << outcome.message;
   EXPECT_EQ(read_text(tmp.sub("elsewhere/bound-file")), "b");
+  EXPECT_EQ(read_text(tmp.sub("elsewhere-file")), "f");
 }
 
 TEST(LockFileAt, AbsentFileGivesNoLock) {

@@ -672,8 +672,9 @@ TEST(WalkTree, RootWithTrailingSlashReportsTheSamePaths) {
   EXPECT_EQ(top->dir_path, tmp.path());
 }
 
-// Mounts a tmpfs and a bind mount (same file system, other mount) inside the tree, in a private
-// mount namespace of a child process so that nothing leaks to the host.
+// Mounts a tmpfs, a bind-mounted directory and a bind-mounted file (same file system, other
+// mount) inside the tree, in a private mount namespace of a child process so that nothing leaks
+// to the host.
 TEST(WalkTree, DoesNotCrossMountPoints) {
   AICACTL_REQUIRE_ROOT();
   TempDir tmp;
@@ -686,21 +687,17 @@ TEST(WalkTree, DoesNotCrossMountPoints) {
   make_dir(tmp.sub("elsewhere"));
   write_text(tmp.sub("elsewhere/bound-file"), "");
 
+  write_text(root + "/plain/file-mount", "");
+  write_text(tmp.sub("elsewhere-file"), "");
+
   const ChildOutcome outcome = run_in_child([&]() -> std::string {
-    const std::string skip(test::kSkipPrefix);
-    if (::unshare(CLONE_NEWNS) != 0) {
-      return skip + "unshare(CLONE_NEWNS) failed: " + test::errno_text(errno);
-    }
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-      return skip + "mount --make-rprivate / failed: " + test::errno_text(errno);
-    }
-    if (::mount("tmpfs", (root + "/tmpfs").c_str(), "tmpfs", 0, "size=1m") != 0) {
-      return skip + "mounting a tmpfs failed: " + test::errno_text(errno);
+    if (auto skip = test::private_mounts(
+            {root + "/tmpfs",
+             {{tmp.sub("elsewhere"), root + "/bind"}, {tmp.sub("elsewhere-file"), root + "/plain/file-mount"}}});
+        !skip.empty()) {
+      return skip;
     }
     write_text(root + "/tmpfs/inside", "");
-    if (::mount(tmp.sub("elsewhere").c_str(), (root + "/bind").c_str(), nullptr, MS_BIND, nullptr) != 0) {
-      return skip + "bind mount failed: " + test::errno_text(errno);
-    }
     std::string problems;
     for (const unsigned threads : {1U, 2U}) {
       Recorder rec(root);
@@ -711,11 +708,11 @@ TEST(WalkTree, DoesNotCrossMountPoints) {
       }
       auto skipped = summary->mounts_skipped;
       std::sort(skipped.begin(), skipped.end());
-      if (skipped != std::vector<std::string>{root + "/bind", root + "/tmpfs"}) {
+      if (skipped != std::vector<std::string>{root + "/bind", root + "/plain/file-mount", root + "/tmpfs"}) {
         problems += "mounts_skipped = [" + joined(skipped) + "]\n";
       }
       for (const auto& rel : rec.rels()) {
-        if (rel.starts_with("tmpfs/") || rel.starts_with("bind/")) {
+        if (rel.starts_with("tmpfs/") || rel.starts_with("bind/") || rel == "plain/file-mount") {
           problems += "visited " + rel + " on another mount\n";
         }
       }

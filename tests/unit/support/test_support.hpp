@@ -7,6 +7,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -298,6 +300,34 @@ inline ChildOutcome run_in_child(const std::function<std::string()>& body) {
 
 inline std::string errno_text(int code) {
   return std::strerror(code);
+}
+
+// What private_mounts() mounts: a 1 MiB tmpfs on `tmpfs_dir`, and each (source, target) pair as
+// a bind mount (a directory or a single file: both are mount points a walker must not cross).
+struct TestMounts {
+  std::string tmpfs_dir;
+  std::vector<std::pair<std::string, std::string>> binds;
+};
+
+// For run_in_child() bodies only: moves the child into a private mount namespace (nothing leaks
+// to the host) and makes the mounts. Returns "" when all were made, else kSkipPrefix + why.
+inline std::string private_mounts(const TestMounts& mounts) {
+  const std::string skip(kSkipPrefix);
+  if (::unshare(CLONE_NEWNS) != 0) {
+    return skip + "unshare(CLONE_NEWNS) failed: " + errno_text(errno);
+  }
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    return skip + "mount --make-rprivate / failed: " + errno_text(errno);
+  }
+  if (!mounts.tmpfs_dir.empty() && ::mount("tmpfs", mounts.tmpfs_dir.c_str(), "tmpfs", 0, "size=1m") != 0) {
+    return skip + "mounting a tmpfs failed: " + errno_text(errno);
+  }
+  for (const auto& [source, target] : mounts.binds) {
+    if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      return skip + "bind mount of " + source + " failed: " + errno_text(errno);
+    }
+  }
+  return "";
 }
 
 }  // namespace aicactl::test
