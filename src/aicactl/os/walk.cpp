@@ -241,7 +241,9 @@ class Walker {
         }
         // A directory, or a single file bind-mounted over an entry, on another mount: a mount
         // point, reported and left alone (a file's stat is the mounted file's, not the entry's).
-        if (info->dev != root_dev_ || (root_mnt_id_ != 0 && info->mnt_id != root_mnt_id_)) {
+        // Files are told by mount id alone: on overlayfs a file's st_dev is its layer's.
+        const bool other_mount = root_mnt_id_ != 0 && info->mnt_id != root_mnt_id_;
+        if (other_mount || (info->is_dir() && info->dev != root_dev_)) {
           std::lock_guard lock(mutex_);
           summary_.mounts_skipped.push_back(join_path(*path, name));
           continue;
