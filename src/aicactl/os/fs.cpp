@@ -89,6 +89,13 @@ bool FileInfo::is_symlink() const {
   return S_ISLNK(mode);
 }
 
+bool on_mount_of(const FileInfo& info, dev_t root_dev, std::uint64_t root_mnt_id) {
+  if (root_mnt_id != 0 && info.mnt_id != root_mnt_id) {
+    return false;
+  }
+  return (!info.is_dir() && root_mnt_id != 0) || info.dev == root_dev;
+}
+
 Result<FileInfo> stat_at(int dirfd, const char* name) {
   struct statx sx {};
   if (::statx(dirfd, name, static_cast<int>(at_flags_for(name)), STATX_BASIC_STATS | STATX_MNT_ID, &sx) != 0) {

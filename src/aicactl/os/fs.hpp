@@ -38,6 +38,12 @@ struct FileInfo {
   [[nodiscard]] mode_t perms() const { return mode & 07777; }
 };
 
+// Whether `info` (an entry below a tree's root) is on the root's mount. A mount point is a
+// directory or a single file bind-mounted over an entry, whose stat is the mounted one's.
+// Mount ids decide when the kernel reports them; st_dev is compared for directories only, or
+// when there are no mount ids: on overlayfs a file's st_dev is the dev of its layer.
+[[nodiscard]] bool on_mount_of(const FileInfo& info, dev_t root_dev, std::uint64_t root_mnt_id);
+
 // statx(dirfd, name, AT_SYMLINK_NOFOLLOW). `name` may be "" to stat `dirfd` itself.
 [[nodiscard]] Result<FileInfo> stat_at(int dirfd, const char* name);
 [[nodiscard]] Result<FileInfo> stat_fd(int fd);

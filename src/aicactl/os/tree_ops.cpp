@@ -104,9 +104,7 @@ class TreeEmptier {
   }
 
  private:
-  [[nodiscard]] bool on_root_mount(const FileInfo& info) const {
-    return info.dev == root_dev_ && (root_mnt_id_ == 0 || info.mnt_id == root_mnt_id_);
-  }
+  [[nodiscard]] bool on_root_mount(const FileInfo& info) const { return on_mount_of(info, root_dev_, root_mnt_id_); }
 
   [[nodiscard]] bool old_enough(std::int64_t time) const { return !options_.cutoff || time < *options_.cutoff; }
 

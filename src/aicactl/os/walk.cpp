@@ -239,11 +239,8 @@ class Walker {
           }
           continue;
         }
-        // A directory, or a single file bind-mounted over an entry, on another mount: a mount
-        // point, reported and left alone (a file's stat is the mounted file's, not the entry's).
-        // Files are told by mount id alone: on overlayfs a file's st_dev is its layer's.
-        const bool other_mount = root_mnt_id_ != 0 && info->mnt_id != root_mnt_id_;
-        if (other_mount || (info->is_dir() && info->dev != root_dev_)) {
+        // A mount point (a directory, or a file bind-mounted over an entry): reported, left alone.
+        if (!on_mount_of(*info, root_dev_, root_mnt_id_)) {
           std::lock_guard lock(mutex_);
           summary_.mounts_skipped.push_back(join_path(*path, name));
           continue;

@@ -43,6 +43,28 @@ struct Layout {
   }
 };
 
+FileInfo entry_on(mode_t type, dev_t dev, std::uint64_t mnt_id) {
+  FileInfo info;
+  info.mode = type | 0755;
+  info.dev = dev;
+  info.mnt_id = mnt_id;
+  return info;
+}
+
+TEST(OnMountOf, MountIdsDecideAndStDevCountsForDirectoriesOnly) {
+  // Root: dev 10, mount 7.
+  EXPECT_TRUE(on_mount_of(entry_on(S_IFDIR, 10, 7), 10, 7));
+  EXPECT_TRUE(on_mount_of(entry_on(S_IFREG, 10, 7), 10, 7));
+  EXPECT_FALSE(on_mount_of(entry_on(S_IFDIR, 10, 8), 10, 7)) << "a bind-mounted directory";
+  EXPECT_FALSE(on_mount_of(entry_on(S_IFREG, 10, 8), 10, 7)) << "a bind-mounted file";
+  EXPECT_FALSE(on_mount_of(entry_on(S_IFDIR, 11, 7), 10, 7)) << "a directory on another st_dev (btrfs subvolume)";
+  EXPECT_TRUE(on_mount_of(entry_on(S_IFREG, 11, 7), 10, 7)) << "a file of an overlayfs layer";
+  // No mount ids from the kernel: st_dev for everything.
+  EXPECT_TRUE(on_mount_of(entry_on(S_IFREG, 10, 0), 10, 0));
+  EXPECT_FALSE(on_mount_of(entry_on(S_IFREG, 11, 0), 10, 0));
+  EXPECT_FALSE(on_mount_of(entry_on(S_IFDIR, 11, 0), 10, 0));
+}
+
 TEST(OpenDir, OpensAnAbsoluteDirectory) {
   Layout l;
   for (const std::string& path : {l.tmp.sub("real/sub"), l.tmp.sub("real/sub/"), l.tmp.path() + "//./real/./sub"}) {

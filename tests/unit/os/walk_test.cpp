@@ -731,5 +731,55 @@ TEST(WalkTree, DoesNotCrossMountPoints) {
   EXPECT_TRUE(outcome.ok()) << outcome.message;
 }
 
+// On overlayfs with its layers on two file systems, a file's st_dev is its layer's, not the
+// overlay's: the walker must still visit every file and report no mount point.
+TEST(WalkTree, VisitsEveryFileOnOverlayfs) {
+  AICACTL_REQUIRE_ROOT();
+  TempDir tmp;
+  make_dir(tmp.sub("lower"));
+  make_dir(tmp.sub("lower/sub"));
+  write_text(tmp.sub("lower/a"), "a");
+  write_text(tmp.sub("lower/sub/b"), "b");
+  make_dir(tmp.sub("upperfs"));
+  const std::string merged = tmp.sub("merged");
+  make_dir(merged);
+
+  const ChildOutcome outcome = run_in_child([&]() -> std::string {
+    if (auto skip = test::private_mounts({tmp.sub("upperfs"), {}}); !skip.empty()) {
+      return skip;
+    }
+    make_dir(tmp.sub("upperfs/upper"));
+    make_dir(tmp.sub("upperfs/work"));
+    const std::string opts = "lowerdir=" + tmp.sub("lower") + ",upperdir=" + tmp.sub("upperfs/upper") +
+                             ",workdir=" + tmp.sub("upperfs/work");
+    if (::mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0) {
+      return std::string(test::kSkipPrefix) + "mounting an overlay failed: " + test::errno_text(errno);
+    }
+    write_text(merged + "/sub/c", "c");  // lands in the upper layer (a tmpfs)
+    std::string problems;
+    for (const unsigned threads : {1U, 2U}) {
+      Recorder rec(merged);
+      auto summary = walk(merged, threads, rec);
+      if (!summary) {
+        problems += "walk failed: " + summary.error().message() + "\n";
+        continue;
+      }
+      if (!summary->mounts_skipped.empty()) {
+        problems += "mounts_skipped = [" + joined(summary->mounts_skipped) + "]\n";
+      }
+      for (const char* rel : {"a", "sub", "sub/b", "sub/c"}) {
+        if (rec.find(rel) == nullptr) {
+          problems += std::string(rel) + " was not visited\n";
+        }
+      }
+    }
+    return problems;
+  });
+  if (outcome.skipped()) {
+    GTEST_SKIP() << outcome.message;
+  }
+  EXPECT_TRUE(outcome.ok()) << outcome.message;
+}
+
 }  // namespace
 }  // namespace aicactl::os
