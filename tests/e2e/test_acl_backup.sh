@@ -61,9 +61,18 @@ vs_run 'cmp /root/getfacl.txt /root/after.txt' ||
   vs_fail "getfacl -R differs after restore: $(vs_run 'diff /root/getfacl.txt /root/after.txt' | head -20)"
 vs_snapshot --no-times after "$C"
 vs_assert_snapshot_same before after "the cache after damage and restore"
-vs_aicactl acl restore /root/acl.txt
+vs_try vs_run 'aicactl acl restore - < /root/acl.txt'
 vs_assert_rc 0
-vs_assert_contains "$VS_OUT" "0 changed" "a second restore"
+vs_assert_contains "$VS_OUT" "0 changed" "a second restore, from standard input"
+vs_run "chmod 0700 $C/sub"
+vs_try vs_run 'aicactl acl restore - < /root/acl.txt'
+vs_assert_rc 0
+vs_assert_contains "$VS_OUT" "1 changed" "a restore from standard input after one change"
+vs_snapshot --no-times after_stdin "$C"
+vs_assert_snapshot_same before after_stdin "the cache after a restore from standard input"
+vs_try vs_run 'printf "# file: data/../etc\nuser::rwx\ngroup::r-x\nother::r-x\n" | aicactl acl restore -'
+vs_assert_rc 65
+vs_assert_contains "$VS_ERR" "standard input" "a bad backup on standard input is named as such"
 
 vs_step "setfacl --restore accepts the backup"
 vs_run "setfacl -R -P -b $C && find $C -type d -exec chmod 0700 {} +"

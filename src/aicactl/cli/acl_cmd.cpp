@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/render.hpp"
@@ -88,15 +89,27 @@ int run_restore(const GlobalOptions& options, const RestoreOptions& o) {
   if (o.base.empty() || o.base.front() != '/') {
     throw core::Error(core::ExitCode::usage, "acl restore: --base must be an absolute path, not '" + o.base + "'");
   }
-  const std::string file = absolute(o.file);
-  auto text = os::read_file(file);
-  if (!text) {
-    throw core::Error(text.error());
+  const bool from_stdin = o.file == "-";
+  const std::string file = from_stdin ? std::string("standard input") : absolute(o.file);
+  std::string text;
+  if (from_stdin) {
+    std::ostringstream in;
+    in << std::cin.rdbuf();
+    if (std::cin.bad()) {
+      throw core::Error(core::ExitCode::failure, "Cannot read the backup from standard input");
+    }
+    text = std::move(in).str();
+  } else {
+    auto read = os::read_file(file);
+    if (!read) {
+      throw core::Error(read.error());
+    }
+    if (!read->has_value()) {
+      throw core::Error(core::ExitCode::bad_data, "Cannot read '" + file + "': No such file or directory");
+    }
+    text = std::move(**read);
   }
-  if (!text->has_value()) {
-    throw core::Error(core::ExitCode::bad_data, "Cannot read '" + file + "': No such file or directory");
-  }
-  const auto entries = core::parse_acl_backup(**text, file);  // every line checked before any change
+  const auto entries = core::parse_acl_backup(text, file);  // every line checked before any change
   require_root(options, "acl restore");
   const core::Config config = load_config(options);
   const auto lock = begin_mutation(options, config, "acl restore");
@@ -121,7 +134,7 @@ void register_acl(Registrar& r) {
 
   auto restore = std::make_shared<RestoreOptions>();
   cmd = acl->add_subcommand("restore", "Apply a backup (getfacl -R format) without following symlinks");
-  cmd->add_option("file", restore->file, "The backup file")->required();
+  cmd->add_option("file", restore->file, "The backup file ('-' reads standard input)")->required();
   cmd->add_option("--base", restore->base, "Directory the paths in the file are relative to (default: /)");
   cmd->fallthrough();
   cmd->callback([&r, restore] { r.set_handler([&o = r.options, restore] { return run_restore(o, *restore); }); });
