@@ -111,14 +111,14 @@ class Repairer {
     if (info.gid != policy_.gid) {
       changed = true;
       if (dry_run_ == DryRun::no && !ok(os::chown_fd(fd, static_cast<uid_t>(-1), policy_.gid, e.name), e)) {
-        return changed;
+        return false;  // failed: reported as an error, not counted as changed
       }
     }
     const mode_t want = (mode | S_ISGID | S_IRWXG) & ~mode_t{S_ISUID};
     if (want != mode || changed) {
       changed = changed || want != mode;
       if (dry_run_ == DryRun::no && !ok(os::chmod_fd(fd, want, e.name), e)) {
-        return changed;
+        return false;  // failed: reported as an error, not counted as changed
       }
       mode = want;
     }
@@ -142,7 +142,7 @@ class Repairer {
       changed = true;
       if (dry_run_ == DryRun::no &&
           !ok(os::chown_at(e.dirfd, e.name, static_cast<uid_t>(-1), policy_.gid, e.name), e)) {
-        return changed;
+        return false;  // failed: reported as an error, not counted as changed
       }
       mode &= ~mode_t{S_ISUID | S_ISGID};  // chown clears them on files; never put them back
     }
@@ -151,7 +151,7 @@ class Repairer {
     if (!policy_.use_acl && want != info.perms()) {
       changed = true;
       if (dry_run_ == DryRun::no && !ok(os::chmod_at(e.dirfd, e.name, want, e.name), e)) {
-        return changed;
+        return false;  // failed: reported as an error, not counted as changed
       }
     }
     if (policy_.use_acl) {
@@ -159,7 +159,7 @@ class Repairer {
         changed = true;
         if (dry_run_ == DryRun::no &&
             !ok(os::chmod_at(e.dirfd, e.name, mode & ~mode_t{S_ISUID | S_ISGID}, e.name), e)) {
-          return changed;
+          return false;  // failed: reported as an error, not counted as changed
         }
       }
       changed = set_acl(e.dirfd, e.name, os::AclKind::access, S_IFREG | mode, e) || changed;
