@@ -65,9 +65,11 @@ UPPER_SHA="$(tr a-f A-F <<<"$SHA")"
 aicactl_with_http() {
   local q
   q="$(printf ' %q' "$@")"
-  vs_try vs_run "ip link set lo up 2>/dev/null || true
+  vs_try vs_run "ip link set lo up || { echo 'vserver: cannot bring up lo (ip, package iproute2)' >&2; exit 125; }
 cd /srv/www && /usr/bin/python3 -m http.server --bind 127.0.0.1 $PORT >/tmp/http.log 2>&1 &
-for i in \$(seq 100); do /usr/bin/python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", $PORT), 1)' 2>/dev/null && break; sleep 0.1; done
+up=0
+for i in \$(seq 100); do /usr/bin/python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", $PORT), 1)' 2>/dev/null && { up=1; break; }; sleep 0.1; done
+[ \$up = 1 ] || { echo 'vserver: the local HTTP server did not come up' >&2; cat /tmp/http.log >&2; exit 125; }
 cd / && aicactl$q"
   VS_LAST_CMD="aicactl$q (with a local HTTP server)"
 }

@@ -18,7 +18,7 @@ record() {
 }
 
 vs_boot
-npmrc="$(vs_run 'npm config get globalconfig 2>/dev/null || echo /etc/npmrc')"
+npmrc="$(vs_run 'npm config get globalconfig')"
 etc_paths=(/etc/profile.d/aicactl.sh /etc/pip.conf /etc/conda /etc/uv "$npmrc" /run/aicactl)
 vs_step "setup under umask 077"
 vs_aicactl_umask 077 setup

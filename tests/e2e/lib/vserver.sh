@@ -153,14 +153,14 @@ vs__outer() {
 # The host files a leak would touch first (what setup writes, accounts, homes); their owner,
 # mode, ctime and ACL before and after a scenario must be equal.
 vs__host_tripwire() {
-  local p
+  local p acl
   for p in / /etc /etc/passwd /etc/group /etc/shadow /etc/gshadow /etc/profile.d /etc/pip.conf \
     /etc/conda /etc/uv /etc/npmrc /usr/etc/npmrc /etc/sudoers.d /etc/systemd/system /etc/cron.d \
     /home /run/aicactl /var/log/aicactl.log /data /dev/null; do
     [[ -e $p ]] || { printf '%s absent\n' "$p"; continue; }
-    printf '%s %s ' "$p" "$(stat -c '%U %G %a %Z' -- "$p")"
-    getfacl -s -p -- "$p" 2>/dev/null | grep -v '^#' | tr '\n' ',' || true
-    printf '\n'
+    # getfacl -s prints nothing for a file without extended entries; a failure is an error.
+    acl="$(getfacl -s -p -- "$p")" || vs_fail "tripwire: getfacl '$p' failed"
+    printf '%s %s %s\n' "$p" "$(stat -c '%U %G %a %Z' -- "$p")" "$(sed '/^#/d' <<<"$acl" | tr '\n' ',')"
   done
 }
 
@@ -242,9 +242,8 @@ vs_boot() {
   fi
   VS_BOOTS=$((VS_BOOTS + 1))
   vs__mount_dev
-  if mount --bind /sys "$VS_ROOT/sys"; then
-    mount -o remount,bind,ro,nosuid,nodev,noexec "$VS_ROOT/sys"
-  fi
+  mount --bind /sys "$VS_ROOT/sys"
+  mount -o remount,bind,ro,nosuid,nodev,noexec "$VS_ROOT/sys"
   mount -t tmpfs -o mode=0755,nosuid,nodev vs-run "$VS_ROOT/run"
   mkdir -m 1777 "$VS_ROOT/run/lock"
   chmod 1777 "$VS_ROOT/run/lock"
