@@ -47,12 +47,14 @@ bench_cleanup() {
 }
 
 # bench_config AICACTL [GROUP]: writes CONFIG=$W/aicactl.toml: data_root, lock_dir, log_file and
-# alert_log inside $W, every cache and model tree disabled but pip (<W>/data/cache/pip). Refuses
-# to go on unless aicactl accepts it and its effective config names no host path.
+# alert_log inside $W, every cache and model tree disabled but pip (<W>/data/cache/pip); <W>/data
+# is no mount point, so it gets a volume stamp and [recover] require_mount = false. Refuses to
+# go on unless aicactl accepts it and its effective config names no host path.
 bench_config() {
   local aicactl=$1 group=${2:-} show
   CONFIG="$W/aicactl.toml"
-  mkdir -p "$W/data/cache" "$W/run"
+  mkdir -p "$W/data/cache" "$W/data/system" "$W/run"
+  printf 'id=%s\n' "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" >"$W/data/system/volume-id"
   {
     echo "[layout]"
     echo "data_root = \"$W/data\""
@@ -67,6 +69,8 @@ yarn = ""
 [models]
 huggingface = ""
 torch = ""
+[recover]
+require_mount = false
 [system]
 lock_dir = "$W/run"
 log_file = "$W/aicactl.log"

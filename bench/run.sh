@@ -9,7 +9,8 @@
 #   BENCH_DIRS    directories in the tree (default 20000)
 #   BENCH_REPEAT  runs of each repeatable measurement (no-op repair, walks); the median is
 #                 reported (default 3)
-#   BENCH_GROUP   existing group to share with (default users); no group is created
+#   BENCH_GROUP   existing regular group (gid 1000-60000: aicactl refuses system groups) to share
+#                 with (default: the first one getent lists); no group is created
 #   BENCH_TMP     parent of the work dir; must be a real disk, not tmpfs (default /var/tmp)
 #   BENCH_KEEP=1  keep the work dir
 #   AICACTL, AICACTL_WALK_FLOOR   binaries (default: build-bench/ then build/ of this checkout)
@@ -24,7 +25,7 @@ export LC_ALL=C
 FILES=${BENCH_FILES:-200000}
 DIRS=${BENCH_DIRS:-20000}
 REPEAT=${BENCH_REPEAT:-3}
-GROUP=${BENCH_GROUP:-users}
+GROUP=${BENCH_GROUP:-$(getent group | awk -F: '$3 >= 1000 && $3 <= 60000 { print $1; exit }')}
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -38,7 +39,7 @@ source "$here/lib.sh"
 for tool in setfacl getfacl find python3 bc; do
   command -v "$tool" >/dev/null || die "$tool not found"
 done
-getent group "$GROUP" >/dev/null || die "group '$GROUP' does not exist (set BENCH_GROUP to an existing group)"
+[[ -n $GROUP ]] && getent group "$GROUP" >/dev/null || die "group '$GROUP' does not exist (set BENCH_GROUP to an existing regular group)"
 AICACTL=$(bench_bin aicactl "${AICACTL:-}")
 FLOOR=$(bench_bin aicactl_walk_floor "${AICACTL_WALK_FLOOR:-}")
 

@@ -6,8 +6,8 @@ vs_main "$@"
 
 vs_boot
 vs_snapshot before
-vs_step "aicactl --dry-run setup"
-vs_aicactl --dry-run setup
+vs_step "aicactl --dry-run setup --init"
+vs_aicactl --dry-run setup --init
 vs_assert_rc 0
 text_out="$VS_OUT"
 vs_assert_match '(^|'$'\n'')Would ' "$text_out" "dry-run output"
@@ -23,8 +23,8 @@ if [[ $summary =~ ^([0-9]+)\ to\ change ]]; then
   vs_assert_eq "${BASH_REMATCH[1]}" "$(grep -c '^Would ' <<<"$text_out")" "'N to change' vs the number of 'Would' lines"
 fi
 
-vs_step "aicactl --dry-run --json setup"
-vs_aicactl --dry-run --json setup
+vs_step "aicactl --dry-run --json setup --init"
+vs_aicactl --dry-run --json setup --init
 vs_assert_rc 0
 vs_assert_eq true "$(vs_json 'j["dry_run"]')" "dry_run in --json"
 vs_assert_eq 0 "$(vs_json 'j["summary"]["changed"]')" "summary.changed with --dry-run"

@@ -6,7 +6,7 @@ vs_main "$@"
 
 vs_boot
 vs_step "first setup"
-vs_aicactl --json setup
+vs_aicactl --json setup --init
 vs_assert_rc 0
 vs_assert_ne 0 "$(vs_json 'j["summary"]["changed"]')" "summary.changed of the first setup"
 vs_assert_eq 0 "$(vs_json 'j["summary"]["failed"]')" "summary.failed of the first setup"

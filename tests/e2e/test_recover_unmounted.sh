@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `recover` refuses to run when /data is not a mounted file system (the data disk failed to
-# mount and /data is the empty mountpoint directory on the root SSD): exit 1, a message that
+# mount and /data is the empty mountpoint directory on the root SSD): exit 69, a message that
 # names /data, nothing created under /data (it would fill the root disk and hide the real data
 # once mounted), no accounts, no groups, no env files, no unit. With the disk back, it works.
 source "$(dirname "$0")/lib/vserver.sh"
@@ -23,7 +23,7 @@ vs_snapshot before /etc /home /data /usr/etc /usr/local
 
 vs_step "recover refuses"
 vs_aicactl recover
-vs_assert_rc 1 "aicactl recover with /data unmounted"
+vs_assert_rc 69 "aicactl recover with /data unmounted"
 vs_assert_contains "$VS_ERR" "/data" "the message of recover names /data"
 vs_assert_contains "$VS_ERR" "mount" "the message of recover says why (not mounted)"
 vs_assert_eq "" "$(vs_run 'find /data -mindepth 1')" "entries under /data after the refused recover"
@@ -38,9 +38,9 @@ vs_assert_snapshot_same before after "the refused recover"
 
 vs_step "the same with --json and with --dry-run"
 vs_aicactl --json recover
-vs_assert_rc 1 "aicactl --json recover with /data unmounted"
+vs_assert_rc 69 "aicactl --json recover with /data unmounted"
 vs_aicactl --dry-run recover
-vs_assert_rc 1 "aicactl --dry-run recover with /data unmounted"
+vs_assert_rc 69 "aicactl --dry-run recover with /data unmounted"
 vs_snapshot after2 /etc /home /data /usr/etc /usr/local
 vs_assert_snapshot_same before after2 "the refused recover (--json, --dry-run)"
 

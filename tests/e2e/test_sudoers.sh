@@ -141,9 +141,9 @@ may_not alice "$BIN user add eve"
 
 vs_step "a writable directory that setup does not manage: the rule is refused, the rest is done"
 vs_reboot --wipe-data
-vs_run "mkdir -p /data/system/config && printf '[layout]\ndata_root = \"/data/srv\"\n' > $CONF"
+vs_run "mkdir -p /data/system/config && printf '[layout]\ndata_root = \"/data/srv\"\n[recover]\nrequire_mount = false\n' > $CONF"
 vs_run 'chmod 0775 /data'
-vs_aicactl setup
+vs_aicactl setup --init
 vs_assert_rc 73 "setup below a group-writable /data"
 vs_assert_contains "$VS_OUT$VS_ERR" "refusing to install a sudo rule for '/data/srv/system/bin/aicactl'" "setup output"
 vs_assert_contains "$VS_OUT$VS_ERR" "'/data' is writable by group/other" "setup output"

@@ -21,7 +21,7 @@ vs_boot
 npmrc="$(vs_run 'npm config get globalconfig')"
 etc_paths=(/etc/profile.d/aicactl.sh /etc/pip.conf /etc/conda /etc/uv "$npmrc" /run/aicactl)
 vs_step "setup under umask 077"
-vs_aicactl_umask 077 setup
+vs_aicactl_umask 077 setup --init
 vs_assert_rc 0
 record umask077
 
@@ -51,7 +51,7 @@ vs_assert_stat /data/system/bin/aicactl '755 root root'
 
 vs_step "reboot with a new /data; setup under umask 000"
 vs_reboot --wipe-data
-vs_aicactl_umask 000 setup
+vs_aicactl_umask 000 setup --init
 vs_assert_rc 0
 record umask000
 vs_assert_snapshot_same umask077 umask000 "layout and /etc files (owner, mode, ACL) from umask 077 vs umask 000"

@@ -53,7 +53,7 @@ int run_backup(const GlobalOptions& options, const BackupOptions& o) {
   validate(o);
   std::vector<std::string> roots = o.paths;
   if (roots.empty()) {
-    roots = load_config(options).shared_trees();
+    roots = load_data_config(options, "acl backup").shared_trees();
   }
   const core::AclBackup backup = core::backup_acls(roots);
   for (const auto& n : backup.notes) {
@@ -111,7 +111,7 @@ int run_restore(const GlobalOptions& options, const RestoreOptions& o) {
   }
   const auto entries = core::parse_acl_backup(text, file);  // every line checked before any change
   require_root(options, "acl restore");
-  const core::Config config = load_config(options);
+  const core::Config config = load_data_config(options, "acl restore");
   const auto lock = begin_mutation(options, config, "acl restore");
   const core::Report report = core::restore_acls(entries, o.base, options.dry());
   render_report(options, "acl restore", report);

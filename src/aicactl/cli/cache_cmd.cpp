@@ -25,7 +25,7 @@ namespace {
 
 int run_repair(const GlobalOptions& options, bool full) {
   require_root(options, "cache repair");
-  const core::Config config = load_config(options);
+  const core::Config config = load_data_config(options, "cache repair");
   const auto lock = begin_mutation(options, config, "cache repair");
   const auto group = os::find_group(config.group);
   if (!group) {
@@ -217,7 +217,7 @@ std::vector<core::CleanResult> clean_targets(const std::vector<core::CleanTarget
 int run_clean(const GlobalOptions& options, const CleanCliOptions& o) {
   require_pinned_form(options, clean_pinned_forms());
   require_root(options, "cache clean");
-  const core::Config config = load_config(options);
+  const core::Config config = load_data_config(options, "cache clean");
   const auto targets = core::plan_clean(config, clean_selection(config, o));
   const auto lock = begin_mutation(options, config, "cache clean");
   Listing listed;

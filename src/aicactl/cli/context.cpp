@@ -26,6 +26,20 @@ core::Config load_config(const GlobalOptions& options) {
   return core::load_config(path, options.config_given);
 }
 
+core::VolumeVerdict require_volume(const core::Config& config, core::VolumeUse use, const std::string& command) {
+  core::VolumeVerdict verdict = core::check_volume(config, use);
+  if (!verdict.problem.empty()) {
+    throw core::Error(core::ExitCode::no_volume, "Refusing to run '" + command + "': " + verdict.problem);
+  }
+  return verdict;
+}
+
+core::Config load_data_config(const GlobalOptions& options, const std::string& command) {
+  core::Config config = load_config(options);
+  (void)require_volume(config, core::VolumeUse::existing, command);
+  return config;
+}
+
 void require_root(const GlobalOptions& options, const std::string& command) {
   if (::geteuid() != 0 && !options.dry_run) {
     throw core::Error(core::ExitCode::needs_root,

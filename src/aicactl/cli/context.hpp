@@ -11,6 +11,7 @@
 
 #include "aicactl/core/config.hpp"
 #include "aicactl/core/plan.hpp"
+#include "aicactl/core/volume.hpp"
 #include "aicactl/os/lock.hpp"
 
 namespace aicactl::cli {
@@ -52,6 +53,11 @@ enum class Mutates { yes, no };
 
 // Loads the configuration named by the options.
 [[nodiscard]] core::Config load_config(const GlobalOptions& options);
+// Loads the configuration for a command that reads or writes data_root, after checking that
+// data_root is the stamped data volume (core/volume.hpp); throws no_volume naming `command` if not.
+[[nodiscard]] core::Config load_data_config(const GlobalOptions& options, const std::string& command);
+// The volume check alone, for setup (which may adopt a volume: see VolumeUse) and recover.
+core::VolumeVerdict require_volume(const core::Config& config, core::VolumeUse use, const std::string& command);
 // Throws needs-root unless running as root (dry runs may run as anyone).
 void require_root(const GlobalOptions& options, const std::string& command);
 // Run through sudo by a user (real uid 0, SUDO_UID set and not "0"), a command accepts only the

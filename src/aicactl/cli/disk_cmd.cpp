@@ -126,7 +126,8 @@ void render_check(const GlobalOptions& options, const core::DiskCheck& check,
 
 int run_check(const GlobalOptions& options, const CheckOptions& o) {
   require_pinned_form(options, {{"disk", "check"}});
-  const core::Config config = load_config(options);
+  // Explicit --path mounts replace data_root and [disk] paths: no data volume is involved then.
+  const core::Config config = o.paths.empty() ? load_data_config(options, "disk check") : load_config(options);
   const core::CheckRequest request{o.paths, o.threshold.value_or(config.disk.threshold),
                                    o.inode_threshold.value_or(config.disk.inode_threshold)};
   const core::DiskCheck check = core::check_disks(config, request, std::time(nullptr));
@@ -194,7 +195,7 @@ void render_usage(const GlobalOptions& options, const core::UsageReport& report)
 
 int run_usage(const GlobalOptions& options, const UsageOptions& o) {
   require_pinned_form(options, {{"disk", "usage", "--mine"}});
-  const core::Config config = load_config(options);
+  const core::Config config = load_data_config(options, "disk usage");
   const core::UsageReport report = core::measure(usage_targets(config, o), 2);
   render_usage(options, report);
   return static_cast<int>(report.complete() ? core::ExitCode::ok : core::ExitCode::partial);

@@ -3,6 +3,7 @@
 #include "aicactl/cli/render.hpp"
 #include "aicactl/core/doctor.hpp"
 #include "aicactl/core/errors.hpp"
+#include "aicactl/core/registry.hpp"
 #include "aicactl/core/spec.hpp"
 
 namespace aicactl::cli {
@@ -10,8 +11,16 @@ namespace {
 
 int run_doctor(const GlobalOptions& options) {
   const core::Config config = load_config(options);
-  const core::ServerSpec spec = core::build_spec(config, core::read_host_facts(config));
-  const core::DoctorReport report = core::run_doctor(config, spec, core::inspect(spec));
+  core::Check volume = core::volume_check(config);
+  core::DoctorReport report;
+  if (volume.ok) {
+    const core::ServerSpec spec = core::build_spec(config, core::read_host_facts(config));
+    report = core::run_doctor(config, spec, core::inspect(spec));
+    const auto notes =
+        core::user_notes(config, core::load_registry(config.under_root(core::kRegistryFile)), core::utc_today());
+    report.notes.insert(report.notes.end(), notes.begin(), notes.end());
+  }
+  report.checks.insert(report.checks.begin(), std::move(volume));
   render_doctor(options, report);
   return static_cast<int>(report.ok() ? core::ExitCode::ok : core::ExitCode::check_failed);
 }

@@ -135,7 +135,7 @@ int run_install(const GlobalOptions& options, const InstallOptions& o, const std
   const std::string command = "install " + tool;
   validate(o, tool == "conda" ? "--installer" : "--archive");
   require_root(options, command);
-  const core::Config config = load_config(options);
+  const core::Config config = load_data_config(options, command);
   const auto lock = begin_mutation(options, config, command);
   ProgressLine progress(options);
   const core::InstallRequest request{o.source, o.sha256, o.force ? core::Force::yes : core::Force::no, options.dry(),

@@ -15,12 +15,7 @@ namespace {
 
 int run_recover(const GlobalOptions& options) {
   require_root(options, "recover");
-  const core::Config config = load_config(options);
-  if (config.require_data_mount) {
-    if (auto why = core::data_mount_problem(config); !why.empty()) {
-      throw core::Error(core::ExitCode::failure, "Refusing to recover: " + why);
-    }
-  }
+  const core::Config config = load_data_config(options, "recover");
   const auto lock = begin_mutation(options, config, "recover");
   const core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
 

@@ -4,8 +4,11 @@
 
 #include <ctime>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/render.hpp"
@@ -29,6 +32,12 @@ struct AddOptions {
   std::string shell = "/bin/bash";
   std::string expires;
   bool force = false;
+  std::vector<std::string> allowed_groups;  // --allow-group: system groups allowed for this run
+};
+
+struct ImportOptions {
+  std::string file;
+  std::vector<std::string> allowed_groups;
 };
 
 struct NamesOptions {
@@ -89,6 +98,35 @@ std::vector<std::string> wanted_groups(const core::Config& config, const std::ve
   return groups;
 }
 
+// Every problem with the supplementary groups of `o` (see core::supplementary_group_problem);
+// `will_exist` names groups an earlier line of the same import makes (a user's own group).
+std::vector<std::string> group_problems(const core::Config& config, const AddOptions& o,
+                                        const std::vector<std::string>& will_exist) {
+  std::vector<std::string> problems;
+  for (const auto& g : o.groups) {
+    if (g == config.group) {
+      continue;
+    }
+    const bool later = std::find(will_exist.begin(), will_exist.end(), g) != will_exist.end();
+    if (auto why = core::supplementary_group_problem(g, os::find_group(g), later, o.allowed_groups); !why.empty()) {
+      problems.push_back(why);
+    }
+  }
+  return problems;
+}
+
+// A new account's uid and the gid of its own group: the lowest id that neither an account, a
+// group, a registry row (removed users too) nor a file owner under <data_root>/users holds.
+std::pair<uid_t, gid_t> new_account_ids(const core::Config& config, const core::Registry& registry) {
+  const auto id = core::pick_new_id(
+      core::reserved_ids(config, registry), [](uid_t u) { return os::find_user(u).has_value(); },
+      [](gid_t g) { return os::find_group(g).has_value(); });
+  if (!id) {
+    throw core::Error(core::ExitCode::failure, "No free uid and gid left between 1000 and 60000");
+  }
+  return {*id, *id};
+}
+
 // Applies the user's plan, then records the account in the registry (when it exists).
 core::Report add_one(const GlobalOptions& options, const core::Config& config, core::Registry& registry,
                      const AddOptions& o) {
@@ -102,6 +140,9 @@ core::Report add_one(const GlobalOptions& options, const core::Config& config, c
   }
   core::UserSpec spec = core::user_spec(config, record, core::AccountPolicy::create_new);
   spec.want_uid = o.uid == -1 ? std::nullopt : std::optional<uid_t>(static_cast<uid_t>(o.uid));
+  if (o.uid == -1 && !os::find_user(o.name)) {
+    std::tie(spec.want_uid, spec.want_gid) = new_account_ids(config, registry);
+  }
   spec.force_link = o.force;
   core::Plan plan;
   plan.items = core::plan_user(spec, core::inspect_user(spec));
@@ -131,7 +172,10 @@ core::Report add_one(const GlobalOptions& options, const core::Config& config, c
 int run_add(const GlobalOptions& options, const AddOptions& o) {
   validate_add(o);
   require_root(options, "user add");
-  const core::Config config = load_config(options);
+  const core::Config config = load_data_config(options, "user add");
+  if (const auto problems = group_problems(config, o, {}); !problems.empty()) {
+    bad_input("Refusing to add '" + o.name + "': " + problems.front());
+  }
   const auto lock = begin_mutation(options, config, "user add");
   core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
   const core::Report report = add_one(options, config, registry, o);
@@ -139,27 +183,41 @@ int run_add(const GlobalOptions& options, const AddOptions& o) {
   return static_cast<int>(report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
 }
 
-// `name:group` or `name group` per line, '#' comments: the users.txt of older installs.
-std::vector<AddOptions> parse_users_txt(const std::string& text, const std::string& origin) {
+// `name:group[,group...]` or `name group...` per line, '#' comments: the users.txt of older
+// installs. Every line is checked (name, duplicates, groups) before anything is created; all
+// bad lines are reported at once, each with its number.
+std::vector<AddOptions> parse_users_txt(const std::string& text, const std::string& origin, const core::Config& config,
+                                        const std::vector<std::string>& allowed) {
   std::vector<AddOptions> out;
+  std::vector<std::string> problems;
+  std::vector<std::string> made_groups;  // the own groups of users made by earlier lines
+  std::map<std::string, int> seen;
   std::istringstream in(text);
   std::string line;
   int number = 0;
   while (std::getline(in, line)) {
     ++number;
+    const std::string where = "'" + origin + "' line " + std::to_string(number) + ": ";
     if (auto hash = line.find('#'); hash != std::string::npos) {
       line.erase(hash);
     }
+    if (line.find_first_not_of(" \t\r") == std::string::npos) {
+      continue;
+    }
+    const auto first = line.find_first_not_of(" \t");
+    if (line[first] == ':' || line[first] == ',') {
+      problems.push_back(where + "no user name before '" + line[first] + "'");
+      continue;
+    }
     for (char& c : line) {
-      if (c == ':' || c == '\t' || c == ',') {
+      if (c == ':' || c == '\t' || c == ',' || c == '\r') {
         c = ' ';
       }
     }
     std::istringstream fields(line);
     AddOptions o;
-    if (!(fields >> o.name)) {
-      continue;
-    }
+    o.allowed_groups = allowed;
+    fields >> o.name;
     std::string g;
     while (fields >> g) {
       o.groups.push_back(g);
@@ -167,22 +225,43 @@ std::vector<AddOptions> parse_users_txt(const std::string& text, const std::stri
     try {
       validate_add(o);
     } catch (const core::Error& e) {
-      bad_input("'" + origin + "' line " + std::to_string(number) + ": " + e.what());
+      problems.push_back(where + e.what());
+      continue;
+    }
+    if (auto [it, fresh] = seen.emplace(o.name, number); !fresh) {
+      problems.push_back(where + "'" + o.name + "' is already on line " + std::to_string(it->second));
+      continue;
+    }
+    for (const auto& why : group_problems(config, o, made_groups)) {
+      problems.push_back(where + why);
+    }
+    if (!os::find_user(o.name)) {
+      made_groups.push_back(o.name);
     }
     out.push_back(std::move(o));
+  }
+  if (!problems.empty()) {
+    std::string message = std::to_string(problems.size()) + " bad line" + (problems.size() == 1 ? "" : "s") + " in '" +
+                          origin + "', nothing was imported:";
+    for (const auto& p : problems) {
+      message += "\n  " + p;
+    }
+    bad_input(message);
   }
   return out;
 }
 
-int run_import(const GlobalOptions& options, const std::string& file) {
+int run_import(const GlobalOptions& options, const ImportOptions& io) {
+  const std::string& file = io.file;
   auto text =
       os::read_file(file.front() == '/' ? file : os::join_path(std::getenv("PWD") ? std::getenv("PWD") : "/", file));
   if (!text || !text->has_value()) {
     bad_input("Cannot read '" + file + "'");
   }
-  const auto users = parse_users_txt(**text, file);  // every line validated before anything changes
   require_root(options, "user import");
-  const core::Config config = load_config(options);
+  const core::Config config = load_data_config(options, "user import");
+  // every line validated before anything changes
+  const auto users = parse_users_txt(**text, file, config, io.allowed_groups);
   const auto lock = begin_mutation(options, config, "user import");
   core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
   core::Report all;
@@ -201,7 +280,7 @@ int run_repair(const GlobalOptions& options, const NamesOptions& o) {
     core::validate_user_name(n);
   }
   require_root(options, "user repair");
-  const core::Config config = load_config(options);
+  const core::Config config = load_data_config(options, "user repair");
   const auto lock = begin_mutation(options, config, "user repair");
   const core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
   std::vector<core::UserRecord> users;
@@ -255,8 +334,9 @@ int run_repair(const GlobalOptions& options, const NamesOptions& o) {
 }
 
 int run_list(const GlobalOptions& options, const NamesOptions& o) {
-  const core::Config config = load_config(options);
+  const core::Config config = load_data_config(options, "user list");
   const core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
+  const std::string today = core::utc_today();
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& rec : registry.users) {
     const core::UserSpec spec = core::user_spec(config, rec, core::AccountPolicy::restore);
@@ -266,11 +346,17 @@ int run_list(const GlobalOptions& options, const NamesOptions& o) {
     const bool uid_ok = account && account->uid == rec.uid;
     const bool link_ok = os::read_link(spec.link) == spec.data_home;
     const bool home_ok = home && *home && (*home)->is_dir() && account && (*home)->uid == account->uid;
-    nlohmann::json row{{"name", rec.name},          {"uid", rec.uid},
-                       {"group", rec.primary.name}, {"gid", rec.primary.gid},
-                       {"account", account_ok},     {"same_uid", uid_ok},
-                       {"link", link_ok},           {"home_owner", home_ok},
-                       {"expires", rec.expires},    {"created_at", rec.created_at}};
+    nlohmann::json row{{"name", rec.name},
+                       {"uid", rec.uid},
+                       {"group", rec.primary.name},
+                       {"gid", rec.primary.gid},
+                       {"account", account_ok},
+                       {"same_uid", uid_ok},
+                       {"link", link_ok},
+                       {"home_owner", home_ok},
+                       {"expires", rec.expires},
+                       {"created_at", rec.created_at},
+                       {"expired", core::is_expired(rec, today)}};
     nlohmann::json groups = nlohmann::json::array();
     for (const auto& g : rec.groups) {
       groups.push_back(g.name);
@@ -285,8 +371,28 @@ int run_list(const GlobalOptions& options, const NamesOptions& o) {
     }
     rows.push_back(std::move(row));
   }
+  nlohmann::json removed = nlohmann::json::array();
+  nlohmann::json orphans = nlohmann::json::array();
+  for (const auto& r : registry.removed) {
+    removed.push_back({{"name", r.name},
+                       {"uid", r.uid},
+                       {"group", r.primary.name},
+                       {"gid", r.primary.gid},
+                       {"home", r.home},
+                       {"home_path", r.home_path},
+                       {"removed_at", r.removed_at}});
+  }
+  const auto orphaned = core::orphaned_homes(config, registry);
+  for (const auto& h : orphaned) {
+    orphans.push_back({{"path", h.path}, {"uid", h.uid}, {"owner", h.owner}, {"removed", h.removed}});
+  }
   if (options.json) {
-    std::cout << nlohmann::json{{"users", rows}}.dump(2) << "\n";
+    nlohmann::json out{{"users", rows}};
+    if (o.all) {
+      out["removed"] = removed;
+      out["orphaned_homes"] = orphans;
+    }
+    std::cout << out.dump(2) << "\n";
     return 0;
   }
   auto mark = [](bool ok) { return ok ? "\u2713" : "\u2717"; };
@@ -303,7 +409,19 @@ int run_list(const GlobalOptions& options, const NamesOptions& o) {
     if (o.usage) {
       (void)std::printf("  %.1fG", static_cast<double>(r["usage_bytes"].get<std::uint64_t>()) / 1e9);
     }
+    if (r["expired"].get<bool>()) {
+      (void)std::printf("  \u2717 expired %s", r["expires"].get<std::string>().c_str());
+    }
     (void)std::printf("\n");
+  }
+  if (o.all) {
+    for (const auto& r : registry.removed) {
+      (void)std::printf("removed %s (uid %u, gid %u) at %s, home %s%s\n", r.name.c_str(), r.uid, r.primary.gid,
+                        r.removed_at.c_str(), r.home.c_str(), r.home_path.empty() ? "" : (" " + r.home_path).c_str());
+    }
+    for (const auto& h : orphaned) {
+      (void)std::printf("%s\n", core::describe(h).c_str());
+    }
   }
   (void)std::fflush(stdout);
   return 0;
@@ -327,7 +445,7 @@ int run_remove(const GlobalOptions& options, const RemoveOptions& o) {
     bad_usage("user remove: --archive and --purge exclude each other");
   }
   require_root(options, "user remove");
-  const core::Config config = load_config(options);
+  const core::Config config = load_data_config(options, "user remove");
   const auto lock = begin_mutation(options, config, "user remove");
   core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
   if (registry.find(o.name) == nullptr && !os::find_user(o.name)) {
@@ -335,6 +453,20 @@ int run_remove(const GlobalOptions& options, const RemoveOptions& o) {
   }
   const std::string data_home = config.under_root("users/" + o.name);
   const std::string link = "/home/" + o.name;
+  // What the registry keeps of the user: their ids are never handed out again.
+  core::RemovedUser gone;
+  gone.name = o.name;
+  gone.primary.name = o.name;
+  gone.home = "none";
+  gone.removed_at = core::utc_now();
+  if (const core::UserRecord* rec = registry.find(o.name)) {
+    gone.uid = rec->uid;
+    gone.primary = rec->primary;
+  } else if (const auto account = os::find_user(o.name)) {
+    gone.uid = account->uid;
+    const auto group = os::find_group(account->gid);
+    gone.primary = core::GroupRef{group ? group->name : o.name, account->gid};
+  }
   core::Report report;
   auto step = [&](const std::string& kind, const std::string& target, const std::string& future,
                   const std::string& past, const std::function<os::Result<void>()>& apply) {
@@ -380,6 +512,8 @@ int run_remove(const GlobalOptions& options, const RemoveOptions& o) {
   if (auto home = os::lstat_path(data_home); home && *home && (*home)->is_dir()) {
     if (o.archive) {
       const std::string archive = config.under_root("archive/" + o.name + "-" + today());
+      gone.home = "archived";
+      gone.home_path = archive;
       step("archive", data_home, "Would move '" + data_home + "' to '" + archive + "'",
            "Moved '" + data_home + "' to '" + archive + "'", [&]() -> os::Result<void> {
              auto root = os::open_dir(config.data_root);
@@ -396,6 +530,7 @@ int run_remove(const GlobalOptions& options, const RemoveOptions& o) {
              return {};
            });
     } else if (o.purge) {
+      gone.home = "purged";
       step("purge", data_home, "Would delete '" + data_home + "' and everything in it",
            "Deleted '" + data_home + "' and everything in it", [&]() -> os::Result<void> {
              auto users = os::open_dir(config.under_root("users"));
@@ -405,11 +540,15 @@ int run_remove(const GlobalOptions& options, const RemoveOptions& o) {
              return os::remove_tree_at(users->get(), o.name.c_str(), data_home);
            });
     } else {
+      gone.home = "kept";
+      gone.home_path = data_home;
       report.notes.push_back("Kept '" + data_home + "' (use --archive to move it to " + config.under_root("archive") +
                              ", or --purge --yes to delete it)");
     }
   }
-  if (report.failed == 0 && registry.remove(o.name)) {
+  if (report.failed == 0) {
+    (void)registry.remove(o.name);
+    registry.retire(std::move(gone));
     core::Plan reg;
     reg.items.push_back(core::plan_registry_write(config, registry));
     report.merge(core::apply_plan(reg, options.dry()));
@@ -433,6 +572,8 @@ void register_user(Registrar& r) {
   cmd->add_option("--shell", add->shell, "Login shell of a new account (default /bin/bash)");
   cmd->add_option("--expires", add->expires, "Account expiry date YYYY-MM-DD");
   cmd->add_flag("--force", add->force, "Replace a /home/NAME symlink that points elsewhere");
+  cmd->add_option("--allow-group", add->allowed_groups,
+                  "Allow this system group (gid < 1000, e.g. sudo) for -g in this run (repeatable)");
   cmd->fallthrough();
   cmd->callback([&r, add] { r.set_handler([&o = r.options, add] { return run_add(o, *add); }); });
 
@@ -445,6 +586,7 @@ void register_user(Registrar& r) {
 
   cmd = user->add_subcommand("list", "The registry with the live status of each user");
   cmd->add_flag("--usage", names->usage, "Also measure each home's disk usage");
+  cmd->add_flag("--all", names->all, "Also removed users (their uids stay reserved) and orphaned homes");
   cmd->fallthrough();
   cmd->callback([&r, names] { r.set_handler([&o = r.options, names] { return run_list(o, *names); }); });
 
@@ -457,11 +599,13 @@ void register_user(Registrar& r) {
   cmd->fallthrough();
   cmd->callback([&r, rm] { r.set_handler([&o = r.options, rm] { return run_remove(o, *rm); }); });
 
-  auto file = std::make_shared<std::string>();
+  auto import = std::make_shared<ImportOptions>();
   cmd = user->add_subcommand("import", "Add every user of an older users.txt (name:group or name group per line)");
-  cmd->add_option("file", *file, "The users.txt file")->required();
+  cmd->add_option("file", import->file, "The users.txt file")->required();
+  cmd->add_option("--allow-group", import->allowed_groups,
+                  "Allow this system group (gid < 1000, e.g. sudo) in the file for this run (repeatable)");
   cmd->fallthrough();
-  cmd->callback([&r, file] { r.set_handler([&o = r.options, file] { return run_import(o, *file); }); });
+  cmd->callback([&r, import] { r.set_handler([&o = r.options, import] { return run_import(o, *import); }); });
 }
 
 }  // namespace aicactl::cli

@@ -7,6 +7,7 @@
 #include <toml.hpp>
 
 #include "aicactl/core/errors.hpp"
+#include "aicactl/os/accounts.hpp"
 #include "aicactl/os/fs.hpp"
 
 namespace aicactl::core {
@@ -76,6 +77,23 @@ const toml::table& table_at(const toml::value& v, const std::string& origin, con
 void check_absolute(const std::string& origin, const std::string& key, const std::string& value) {
   if (auto why = absolute_problem(value); !why.empty()) {
     bad(origin, key, why + " (got '" + value + "')");
+  }
+}
+
+// The sharing group gets write access to every shared tree and runs the sudo rule: never a
+// system group (gid below 1000 or above 60000) or an administrators' group.
+void check_sharing_group(const std::string& origin, const std::string& group) {
+  constexpr gid_t kFirstRegularGid = 1000;  // login.defs GID_MIN / GID_MAX on Debian
+  constexpr gid_t kLastRegularGid = 60000;
+  static const std::set<std::string> kAdminGroups = {"root", "sudo",   "admin", "wheel", "adm",   "staff",  "shadow",
+                                                     "disk", "docker", "lxd",   "kvm",   "users", "nogroup"};
+  if (kAdminGroups.count(group) != 0) {
+    bad(origin, "layout.group", "may not be '" + group + "', a system or administrators' group");
+  }
+  if (auto info = os::find_group(group); info && (info->gid < kFirstRegularGid || info->gid > kLastRegularGid)) {
+    bad(origin, "layout.group",
+        "may not be '" + group + "': a system group (gid " + std::to_string(info->gid) +
+            ", regular groups are 1000-60000)");
   }
 }
 
@@ -325,6 +343,29 @@ Config parse_config(std::string_view text, const std::string& origin) {
       }
     }
   }
+  // A shared tree is made group-writable: it lies strictly below its root (cache/ or models/),
+  // which keeps it out of users/, system/ and apps/, and neither holds nor lies in another tree.
+  for (const auto& [list, base] :
+       {std::pair{&c.caches, std::string("cache/")}, std::pair{&c.models, std::string("models/")}}) {
+    for (const auto& n : *list) {
+      if (!n.relative.empty() && (!n.relative.starts_with(base) || n.relative.size() == base.size())) {
+        bad(origin, (list == &c.caches ? "caches." : "models.") + n.name,
+            "must lie below '" + base + "' (a shared, group-writable tree; got '" + n.relative + "')");
+      }
+    }
+  }
+  for (const auto* outer : {&c.caches, &c.models}) {
+    for (const auto& a : *outer) {
+      for (const auto* inner : {&c.caches, &c.models}) {
+        for (const auto& b : *inner) {
+          if (!a.relative.empty() && !b.relative.empty() && b.relative.starts_with(a.relative + "/")) {
+            bad(origin, b.name, "lies inside '" + a.name + "' (" + a.relative + "); shared trees must not nest");
+          }
+        }
+      }
+    }
+  }
+  check_sharing_group(origin, c.group);
   // Root-run tools must not live in (or contain) a tree that users can write.
   for (const auto& [key, app] :
        {std::pair{"apps.conda_prefix", &c.conda_prefix}, std::pair{"apps.uv_dir", &c.uv_dir}}) {

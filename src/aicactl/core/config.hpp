@@ -39,7 +39,9 @@ struct Config {
   AclMode acl_mode = AclMode::automatic;
   std::string lock_dir = "/run/aicactl";
   std::string log_file = "/var/log/aicactl.log";
-  bool require_data_mount = true;  // recover refuses when data_root is not its own mount
+  bool require_data_mount = true;  // every command refuses when data_root is not its own mount
+  // The root disk's record of the data volume's id (see core/volume.hpp); not configurable.
+  std::string volume_record = "/etc/aicactl/volume-id";
   // [apps]: shared tools installed by `aicactl install`, below data_root.
   std::string conda_prefix = "apps/miniconda3";
   std::string uv_dir = "apps/uv";

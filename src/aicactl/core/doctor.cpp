@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "aicactl/core/users.hpp"
+#include "aicactl/core/volume.hpp"
 #include "aicactl/os/fs.hpp"
 
 namespace aicactl::core {
@@ -26,6 +28,26 @@ Check lock_dir_check(const Config& config) {
 }
 
 }  // namespace
+
+Check volume_check(const Config& config) {
+  const VolumeVerdict verdict = check_volume(config, VolumeUse::existing);
+  return Check{"'" + config.data_root + "' is a mounted file system carrying the aicactl volume stamp",
+               verdict.problem.empty(), verdict.problem};
+}
+
+std::vector<std::string> user_notes(const Config& config, const Registry& registry, std::string_view today) {
+  std::vector<std::string> notes;
+  for (const auto& u : registry.users) {
+    if (is_expired(u, today)) {
+      notes.push_back("User '" + u.name + "' expired on " + u.expires +
+                      ": the account can no longer log in (extend it with 'usermod -e', or remove the user)");
+    }
+  }
+  for (const auto& orphan : orphaned_homes(config, registry)) {
+    notes.push_back(describe(orphan));
+  }
+  return notes;
+}
 
 bool DoctorReport::ok() const {
   return std::all_of(checks.begin(), checks.end(), [](const Check& c) { return c.ok; });

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aicactl/core/config.hpp"
 #include "aicactl/core/plan.hpp"
+#include "aicactl/core/registry.hpp"
 
 namespace aicactl::core {
 
@@ -21,6 +23,15 @@ struct DoctorReport {
   std::vector<std::string> notes;
   [[nodiscard]] bool ok() const;
 };
+
+// Whether data_root is the mounted, stamped data volume (core/volume.hpp). When it is not,
+// doctor reports this check alone: the other checks would describe the wrong disk.
+[[nodiscard]] Check volume_check(const Config& config);
+
+// Notes on the registered users that need an admin's eye without breaking an invariant:
+// expired accounts and orphaned homes (core/users.hpp).
+[[nodiscard]] std::vector<std::string> user_notes(const Config& config, const Registry& registry,
+                                                  std::string_view today);
 
 [[nodiscard]] DoctorReport run_doctor(const Config& config, const ServerSpec& spec, const ServerState& state);
 

@@ -15,6 +15,7 @@ enum class ExitCode : int {
   check_failed = 3,
   usage = 64,
   bad_data = 65,
+  no_volume = 69,  // data_root is not mounted, or not the volume aicactl set up (core/volume.hpp)
   partial = 73,
   needs_root = 77,
 };

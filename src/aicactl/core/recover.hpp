@@ -12,9 +12,6 @@
 
 namespace aicactl::core {
 
-// "" when data_root is a directory on a mount distinct from "/", else why not.
-[[nodiscard]] std::string data_mount_problem(const Config& config);
-
 // Plan items restoring every group the registry names, with its recorded gid (a gid that
 // another group holds is a conflict for the users that need it, reported per group).
 [[nodiscard]] std::vector<PlanItem> plan_registry_groups(const Registry& registry);

@@ -1,6 +1,8 @@
 #include "aicactl/core/registry.hpp"
 
 #include <algorithm>
+#include <array>
+#include <ctime>
 #include <sstream>
 #include <toml.hpp>
 
@@ -63,6 +65,41 @@ std::string str_at(const toml::value& v, const std::string& origin, const std::s
   return v.as_string().str;
 }
 
+RemovedUser parse_removed(const toml::value& entry, const std::string& origin) {
+  if (!entry.is_table()) {
+    bad(origin, "removed: each entry must be a table");
+  }
+  RemovedUser r;
+  bool have_uid = false;
+  bool have_gid = false;
+  for (const auto& [field, v] : entry.as_table()) {
+    const std::string key = "removed." + field;
+    if (field == "name") {
+      r.name = str_at(v, origin, key);
+    } else if (field == "uid") {
+      r.uid = id_at(v, origin, key);
+      have_uid = true;
+    } else if (field == "gid") {
+      r.primary.gid = id_at(v, origin, key);
+      have_gid = true;
+    } else if (field == "group") {
+      r.primary.name = str_at(v, origin, key);
+    } else if (field == "home") {
+      r.home = str_at(v, origin, key);
+    } else if (field == "home_path") {
+      r.home_path = str_at(v, origin, key);
+    } else if (field == "removed_at") {
+      r.removed_at = str_at(v, origin, key);
+    } else {
+      bad(origin, "'" + key + "' is not a known key");
+    }
+  }
+  if (!name_problem(r.name).empty() || !have_uid || !have_gid) {
+    bad(origin, "removed: each entry needs a valid name, uid and gid");
+  }
+  return r;
+}
+
 }  // namespace
 
 const UserRecord* Registry::find(std::string_view name) const {
@@ -91,6 +128,23 @@ bool Registry::remove(std::string_view name) {
   return true;
 }
 
+void Registry::retire(RemovedUser removed_user) {
+  removed.push_back(std::move(removed_user));
+}
+
+std::string utc_now() {
+  std::array<char, 32> buf{};
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  (void)std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf.data();
+}
+
+std::string utc_today() {
+  return utc_now().substr(0, 10);
+}
+
 std::string date_problem(std::string_view d) {
   const bool shape = d.size() == 10 && d[4] == '-' && d[7] == '-' &&
                      std::all_of(d.begin(), d.end(), [](char c) { return (c >= '0' && c <= '9') || c == '-'; });
@@ -115,8 +169,14 @@ Registry parse_registry(std::string_view text, const std::string& origin) {
   }
   Registry reg;
   for (const auto& [section, value] : root.as_table()) {
+    if (section == "removed" && value.is_array()) {
+      for (const auto& entry : value.as_array()) {
+        reg.removed.push_back(parse_removed(entry, origin));
+      }
+      continue;
+    }
     if (section != "users" || !value.is_table()) {
-      bad(origin, "'" + section + "' is not a known section (expected [users.NAME] tables)");
+      bad(origin, "'" + section + "' is not a known section (expected [users.NAME] and [[removed]] tables)");
     }
     for (const auto& [name, entry] : value.as_table()) {
       const std::string key = "users." + name;
@@ -174,7 +234,8 @@ Registry parse_registry(std::string_view text, const std::string& origin) {
 
 std::string render_registry(const Registry& reg) {
   std::ostringstream out;
-  out << "# aicactl user registry: the accounts `aicactl recover` recreates after a re-image.\n"
+  out << "# aicactl user registry: the accounts `aicactl recover` recreates after a re-image,\n"
+         "# and the removed users whose uid and gid are never handed out again.\n"
          "# Managed by `aicactl user add/remove/import`; written atomically under the lock.\n";
   for (const auto& u : reg.users) {
     out << "\n[users." << toml_string(u.name) << "]\n"
@@ -189,6 +250,16 @@ std::string render_registry(const Registry& reg) {
         << "shell = " << toml_string(u.shell) << "\n"
         << "expires = " << toml_string(u.expires) << "\n"
         << "created_at = " << toml_string(u.created_at) << "\n";
+  }
+  for (const auto& r : reg.removed) {
+    out << "\n[[removed]]\n"
+        << "name = " << toml_string(r.name) << "\n"
+        << "uid = " << r.uid << "\n"
+        << "group = " << toml_string(r.primary.name) << "\n"
+        << "gid = " << r.primary.gid << "\n"
+        << "home = " << toml_string(r.home) << "\n"
+        << "home_path = " << toml_string(r.home_path) << "\n"
+        << "removed_at = " << toml_string(r.removed_at) << "\n";
   }
   return out.str();
 }

@@ -29,19 +29,40 @@ struct UserRecord {
   bool operator==(const UserRecord&) const = default;
 };
 
+// A user that `user remove` took away. Kept for good, so that `user add` never hands their uid
+// or gid to someone else while their files may still exist (in the kept or archived home, or
+// anywhere they could write).
+struct RemovedUser {
+  std::string name;
+  uid_t uid = 0;
+  GroupRef primary;
+  std::string home;        // what happened to the home: "kept", "archived", "purged" or "none"
+  std::string home_path;   // where it is now ("" when purged or none)
+  std::string removed_at;  // ISO 8601 UTC
+  bool operator==(const RemovedUser&) const = default;
+};
+
 struct Registry {
-  std::vector<UserRecord> users;  // sorted by name
+  std::vector<UserRecord> users;     // sorted by name
+  std::vector<RemovedUser> removed;  // in the order of removal; never shrinks
 
   [[nodiscard]] const UserRecord* find(std::string_view name) const;
   // Adds or replaces the record with the same name.
   void put(UserRecord record);
   bool remove(std::string_view name);
+  // Records a removal (the user need not be registered: an unregistered account's ids count too).
+  void retire(RemovedUser removed_user);
   // Every group the records name (primary and supplementary) with its recorded gid; the
   // first record naming a group wins.
   [[nodiscard]] std::map<std::string, gid_t> groups() const;
 };
 
 inline constexpr std::string_view kRegistryFile = "system/config/users.toml";
+
+// The current time as ISO 8601 UTC (YYYY-MM-DDTHH:MM:SSZ).
+[[nodiscard]] std::string utc_now();
+// Today as YYYY-MM-DD (UTC).
+[[nodiscard]] std::string utc_today();
 
 // Parses the registry; a malformed file is an Error (bad_data) naming the entry.
 [[nodiscard]] Registry parse_registry(std::string_view text, const std::string& origin);

@@ -9,6 +9,7 @@
 #include "aicactl/core/errors.hpp"
 #include "aicactl/core/sudoers_template.hpp"
 #include "aicactl/core/unit_text.hpp"
+#include "aicactl/core/volume.hpp"
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
@@ -169,6 +170,9 @@ HostFacts read_host_facts(const Config& config) {
   facts.etc_ssh_keys = read_host_keys("/etc/ssh");
   facts.saved_ssh_keys = read_host_keys(config.under_root(kSavedHostKeys));
   facts.have_visudo = !os::find_program("visudo").empty();
+  if (auto stamp = os::read_file(config.under_root(kVolumeStampFile)); stamp && stamp->has_value()) {
+    facts.volume_id = parse_volume_stamp(**stamp);
+  }
   if (auto npm = os::find_program("npm"); !npm.empty()) {
     facts.npm_globalconfig = npm_globalconfig(npm, config.lock_dir);
   }
@@ -318,6 +322,12 @@ ServerSpec build_spec(const Config& c, const HostFacts& facts) {
     add_dir(dirs, DirSpec{parent_of(path), "root", kPlainDir, ModePolicy::create_only, false});
     spec.files.push_back(FileSpec{path, {setting}, kPlainFile});
   };
+  // The volume stamp first, then its record on the root disk (see core/volume.hpp).
+  if (!facts.volume_id.empty()) {
+    const Setting stamp{FileFormat::whole, "", {}, render_volume_stamp(facts.volume_id)};
+    spec.files.push_back(FileSpec{c.under_root(kVolumeStampFile), {stamp}, kPlainFile});
+    add_file(c.volume_record, stamp);
+  }
   add_file("/etc/profile.d/aicactl.sh", Setting{FileFormat::whole, "", {}, render_profile_script(c)});
   if (auto pip = c.cache_path("pip"); !pip.empty()) {
     add_file("/etc/pip.conf", Setting{FileFormat::ini, "global", {"cache-dir", "cache_dir"}, pip});

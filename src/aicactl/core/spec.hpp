@@ -73,9 +73,10 @@ struct HostFacts {
   std::vector<HostKey> etc_ssh_keys;    // /etc/ssh/ssh_host_*
   std::vector<HostKey> saved_ssh_keys;  // <data_root>/system/host/ssh/ssh_host_*
   bool have_visudo = false;             // sudo is installed: the sudoers drop-in can be validated
+  std::string volume_id;                // the data volume's id (stamp and local record); "" = none yet
 };
 
-// Reads the facts; `config` says where the saved host keys live.
+// Reads the facts; `config` says where the saved host keys live. volume_id is the stamp's id.
 [[nodiscard]] HostFacts read_host_facts(const Config& config);
 
 [[nodiscard]] ServerSpec build_spec(const Config& config, const HostFacts& facts);

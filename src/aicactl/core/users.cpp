@@ -37,7 +37,146 @@ std::vector<std::string> all_group_names(const UserSpec& spec) {
   return names;
 }
 
+// Adds the owner and group of every entry in `dir` and, for subdirectories, of every entry
+// directly inside them. By fd, never following a symlink or leaving the directory.
+void collect_owners(const std::string& dir, ReservedIds& ids) {
+  auto fd = os::open_dir(dir);
+  if (!fd) {
+    return;
+  }
+  auto names = os::list_dir(fd->get(), dir);
+  if (!names) {
+    return;
+  }
+  for (const auto& name : *names) {
+    auto info = os::stat_at(fd->get(), name.c_str());
+    if (!info) {
+      continue;
+    }
+    ids.uids.insert(info->uid);
+    ids.gids.insert(info->gid);
+    if (!info->is_dir()) {
+      continue;
+    }
+    const std::string path = os::join_path(dir, name);
+    auto home = os::open_dir_at(fd->get(), name.c_str(), path);
+    if (!home) {
+      continue;
+    }
+    auto inner = os::list_dir(home->get(), path);
+    for (const auto& entry : inner ? *inner : std::vector<std::string>{}) {
+      if (auto e = os::stat_at(home->get(), entry.c_str())) {
+        ids.uids.insert(e->uid);
+        ids.gids.insert(e->gid);
+      }
+    }
+  }
+}
+
+// A home directory on /data that belongs to someone else: not root's (an interrupted creation)
+// and not the account's uid (or, before the account exists, the uid it will get). Someone
+// else's files (a removed user's kept home, another account's) are never handed over.
+bool foreign_home(const UserSpec& spec, const UserState& st) {
+  if (!st.home.info || !st.home.info->is_dir() || st.home.info->uid == 0) {
+    return false;
+  }
+  return st.account ? st.home.info->uid != st.account->uid : st.home.info->uid != spec.want_uid;
+}
+
+Action foreign_home_conflict(const UserSpec& spec, const UserState& st) {
+  const auto& owner = st.home_owner;
+  return Conflict{spec.data_home, "is owned by uid " + std::to_string(st.home.info->uid) +
+                                      (owner ? " ('" + owner->name + "')" : " (no account)") + ", not " +
+                                      spec.record.name +
+                                      "; refusing to take it over (move it away, or, if it is the same "
+                                      "person's, give the new account that uid with --uid)"};
+}
+
 }  // namespace
+
+ReservedIds reserved_ids(const Config& config, const Registry& registry) {
+  ReservedIds ids;
+  for (const auto& u : registry.users) {
+    ids.uids.insert(u.uid);
+    ids.gids.insert(u.primary.gid);
+  }
+  for (const auto& r : registry.removed) {
+    ids.uids.insert(r.uid);
+    ids.gids.insert(r.primary.gid);
+  }
+  collect_owners(config.under_root("users"), ids);
+  collect_owners(config.under_root("archive"), ids);
+  return ids;
+}
+
+std::optional<uid_t> pick_new_id(const ReservedIds& reserved, const std::function<bool(uid_t)>& uid_taken,
+                                 const std::function<bool(gid_t)>& gid_taken) {
+  for (uid_t id = kFirstRegularUid; id <= kLastRegularUid; ++id) {
+    if (reserved.uids.count(id) == 0 && reserved.gids.count(id) == 0 && !uid_taken(id) && !gid_taken(id)) {
+      return id;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string supplementary_group_problem(const std::string& name, const std::optional<os::GroupInfo>& info,
+                                        bool will_exist, const std::vector<std::string>& allowed) {
+  if (!info) {
+    return will_exist ? "" : "group '" + name + "' does not exist";
+  }
+  if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) {
+    return "";
+  }
+  if (info->gid < kFirstRegularUid || info->gid > kLastRegularUid) {
+    return "group '" + name + "' is a system group (gid " + std::to_string(info->gid) + "); pass --allow-group " +
+           name + " to allow it for this run";
+  }
+  return "";
+}
+
+std::vector<OrphanHome> orphaned_homes(const Config& config, const Registry& registry) {
+  std::vector<OrphanHome> out;
+  const std::string dir = config.under_root("users");
+  auto fd = os::open_dir(dir);
+  if (!fd) {
+    return out;
+  }
+  auto names = os::list_dir(fd->get(), dir);
+  if (!names) {
+    return out;
+  }
+  std::sort(names->begin(), names->end());
+  for (const auto& name : *names) {
+    auto info = os::stat_at(fd->get(), name.c_str());
+    if (!info || !info->is_dir() || registry.find(name) != nullptr || os::find_user(name)) {
+      continue;
+    }
+    OrphanHome orphan{os::join_path(dir, name), info->uid, "", ""};
+    if (auto owner = os::find_user(info->uid)) {
+      orphan.owner = owner->name;
+    }
+    for (const auto& r : registry.removed) {
+      if (r.name == name) {
+        orphan.removed = "removed " + r.removed_at;
+      }
+    }
+    out.push_back(std::move(orphan));
+  }
+  return out;
+}
+
+std::string describe(const OrphanHome& o) {
+  return "Orphaned home '" + o.path + "' (owner uid " + std::to_string(o.uid) +
+         (o.owner.empty() ? ", no account" : ", account '" + o.owner + "'") +
+         (o.removed.empty() ? ", never registered" : ", " + o.removed) +
+         "): no account uses it; its uid is never handed out again. Archive or delete it, or give it back with "
+         "'user add NAME --uid " +
+         std::to_string(o.uid) + "'";
+}
+
+bool is_expired(const UserRecord& record, std::string_view today) {
+  return !record.expires.empty() && record.expires <= today;  // shadow: expired from that day on
+}
 
 void validate_user_name(const std::string& name) {
   if (auto why = name_problem(name); !why.empty()) {
@@ -143,8 +282,12 @@ UserState inspect_user(const UserSpec& spec) {
   if (st.account) {
     st.member_of = os::groups_of(*st.account);
   }
+  st.own_group = os::find_group(spec.record.name);
   if (auto info = os::lstat_path(spec.data_home); info) {
     st.home.info = *info;
+    if (*info) {
+      st.home_owner = os::find_user((*info)->uid);
+    }
   } else {
     st.home.error = info.error().message();
   }
@@ -174,6 +317,11 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
   std::vector<PlanItem> items;
   const UserRecord& rec = spec.record;
   const bool restore = spec.policy == AccountPolicy::restore;
+  if (!st.account && foreign_home(spec, st)) {
+    // Refused before a group or an account is made for it.
+    items.push_back(PlanItem{"home '" + spec.data_home + "'", {foreign_home_conflict(spec, st)}});
+    return items;
+  }
 
   // Groups: by name; on restore with the recorded gid, refusing a gid that another name holds.
   PlanItem groups{"groups of '" + rec.name + "'", {}};
@@ -191,7 +339,11 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
       continue;
     }
     if (i == 0 && !restore) {
-      continue;  // useradd -U makes the user's own group
+      // The user's own group: made first with the chosen gid, or by useradd -U.
+      if (spec.want_gid && !st.account && !st.own_group) {
+        groups.actions.emplace_back(CreateGroup{rec.name, *spec.want_gid});
+      }
+      continue;
     }
     if (restore) {
       const auto& holder = st.groups_by_gid[i];
@@ -222,7 +374,9 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
       account.actions.emplace_back(Conflict{
           rec.name, "uid " + std::to_string(*spec.want_uid) + " already belongs to '" + st.uid_owner->name + "'"});
     } else if (!group_conflict) {
-      account.actions.emplace_back(CreateAccount{rec.name, spec.want_uid, restore ? rec.primary.name : "",
+      const bool own_group_made = !restore && spec.want_gid && !st.own_group;
+      account.actions.emplace_back(CreateAccount{rec.name, spec.want_uid,
+                                                 restore ? rec.primary.name : (own_group_made ? rec.name : ""),
                                                  supplementary, rec.shell, rec.expires, spec.link});
     }
   } else {
@@ -258,9 +412,8 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
     // Only root can make a directory in the root-owned users dir: a home whose creation was
     // interrupted (it is handed over last). Finish it, without seeding over what is there.
     home.actions.emplace_back(CreateHome{spec.data_home, rec.name, kHomeMode, false});
-  } else if (st.account && st.home.info->uid != st.account->uid) {
-    home.actions.emplace_back(Conflict{spec.data_home, "is owned by uid " + std::to_string(st.home.info->uid) +
-                                                           ", not " + rec.name + "; refusing to take it over"});
+  } else if (foreign_home(spec, st)) {
+    home.actions.emplace_back(foreign_home_conflict(spec, st));
   } else if (st.account && st.home.info->perms() != kHomeMode) {
     home.actions.emplace_back(SetMode{spec.data_home, kHomeMode});
   }

@@ -5,7 +5,9 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,7 @@ enum class AccountPolicy {
 struct UserSpec {
   UserRecord record;  // for create_new: name, groups (names), shell, expires; uid/gid optional
   std::optional<uid_t> want_uid;
+  std::optional<gid_t> want_gid;  // create_new: the gid of the user's own group, made first
   AccountPolicy policy = AccountPolicy::create_new;
   std::string data_home;   // /data/users/alice
   std::string link;        // /home/alice
@@ -43,7 +46,9 @@ struct UserState {
   std::vector<std::optional<os::GroupInfo>> groups_by_name;  // for primary + supplementary
   std::vector<std::optional<os::GroupInfo>> groups_by_gid;   // for restore: who holds each gid
   std::vector<gid_t> member_of;                              // groups of the existing account
+  std::optional<os::GroupInfo> own_group;                    // the group named like the user
   PathState home;                                            // data_home
+  std::optional<os::UserInfo> home_owner;                    // the account owning data_home, if any
   std::optional<os::FileInfo> link;                          // lstat of /home/alice
   std::string link_target;                                   // readlink when it is a symlink
   std::optional<std::string> condarc;                        // content of data_home/.condarc
@@ -54,6 +59,40 @@ struct UserState {
 
 // The plan items for one user (account, groups, home, link, conda settings).
 [[nodiscard]] std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& state);
+
+// The uids and gids that `user add` never hands out: those of every registry row (active or
+// removed) and the owner and group of every entry in <data_root>/users and <data_root>/archive
+// and of every entry directly inside those (a home's top level); nothing deeper is walked.
+struct ReservedIds {
+  std::set<uid_t> uids;
+  std::set<gid_t> gids;
+};
+[[nodiscard]] ReservedIds reserved_ids(const Config& config, const Registry& registry);
+
+// The lowest id in 1000..60000 that no account has as uid, no group has as gid (`uid_taken`,
+// `gid_taken`), and that is reserved neither as uid nor as gid; nullopt when none is left.
+[[nodiscard]] std::optional<uid_t> pick_new_id(const ReservedIds& reserved, const std::function<bool(uid_t)>& uid_taken,
+                                               const std::function<bool(gid_t)>& gid_taken);
+
+// Why a user may not be put into supplementary group `name` ("" when they may): it must exist
+// (`info`, or `will_exist`: made earlier in the same run) and be a regular group (gid
+// 1000..60000, not root/sudo/adm/...) unless the admin named it in `allowed` for this run.
+[[nodiscard]] std::string supplementary_group_problem(const std::string& name, const std::optional<os::GroupInfo>& info,
+                                                      bool will_exist, const std::vector<std::string>& allowed);
+
+// A directory in <data_root>/users that belongs to no registered user and no account of its
+// name: a removed user's kept home, or one made by hand. Its files keep their owner's uid.
+struct OrphanHome {
+  std::string path;
+  uid_t uid = 0;
+  std::string owner;    // the account that has this uid now, "" when none
+  std::string removed;  // "removed <when>" from the registry, "" when it never was registered
+};
+[[nodiscard]] std::vector<OrphanHome> orphaned_homes(const Config& config, const Registry& registry);
+[[nodiscard]] std::string describe(const OrphanHome& orphan);
+
+// Whether a registered user's account has expired: from its expiry date (YYYY-MM-DD) on, as shadow.
+[[nodiscard]] bool is_expired(const UserRecord& record, std::string_view today);
 
 // The registry record of an existing account: uid, primary group, and `groups` with their gids
 // (groups that do not exist are left out). `created_at` is kept from `previous` when given.

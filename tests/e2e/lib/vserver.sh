@@ -586,8 +586,9 @@ vs_assert_as_fails() {
   [[ $VS_RC != 0 ]] || vs_fail "${3:-$2} (as $1): expected failure, but it succeeded"
 }
 
-# vs_setup [ARGS...]: `aicactl setup` that must succeed (exit 0).
+# vs_setup [ARGS...]: `aicactl setup --init` that must succeed (exit 0): the first one adopts
+# the (empty) data disk, as an admin's first setup does; later ones are plain setups.
 vs_setup() {
-  vs_aicactl setup "$@"
-  vs_assert_rc 0 "aicactl setup $*"
+  vs_aicactl setup --init "$@"
+  vs_assert_rc 0 "aicactl setup --init $*"
 }

@@ -79,6 +79,31 @@ TEST(Config, RejectsBadValuesNamingTheKey) {
   EXPECT_EQ(exit_code_of("this is not toml"), 65);
 }
 
+// A shared tree is made group-writable: anything but a directory of its own below cache/ or
+// models/ would hand users a system directory, a home or another tree (issue 9, A.4).
+TEST(Config, SharedTreesStayBelowTheirRootsAndApart) {
+  for (const char* bad :
+       {"[caches]\npip = \"system\"\n", "[caches]\npip = \"users\"\n", "[caches]\npip = \"system/bin\"\n",
+        "[caches]\npip = \"apps/uv\"\n", "[caches]\npip = \"users/bob/.ssh\"\n", "[caches]\npip = \"cache\"\n",
+        "[caches]\npip = \"models/pip\"\n", "[models]\nvllm = \"cache/vllm\"\n",
+        "[models]\nhuggingface = \"dataset\"\n", "[caches]\npip = \"cache/uv/pip\"\n",
+        "[caches]\nconda = \"cache/pip/conda\"\n", "[models]\nsub = \"models/torch/sub\"\n"}) {
+    EXPECT_EQ(exit_code_of(bad), 65) << bad;
+  }
+  EXPECT_NE(message_of("[caches]\npip = \"system\"\n").find("caches.pip"), std::string::npos);
+  EXPECT_NE(message_of("[caches]\npip = \"cache/uv/pip\"\n").find("uv"), std::string::npos);
+  EXPECT_EQ(exit_code_of("[caches]\npip = \"cache/pip2\"\n[models]\nvllm = \"models/x/vllm\"\n"), 0);
+}
+
+TEST(Config, SharingGroupIsNeitherASystemNorAnAdminGroup) {
+  for (const char* group : {"root", "sudo", "adm", "wheel", "admin", "users", "docker", "disk"}) {
+    EXPECT_EQ(exit_code_of(std::string("[layout]\ngroup = \"") + group + "\"\n"), 65) << group;
+  }
+  EXPECT_NE(message_of("[layout]\ngroup = \"root\"\n").find("layout.group"), std::string::npos);
+  // Any existing group with a gid below 1000 (here: whatever gid 0..999 group this host has).
+  EXPECT_EQ(exit_code_of("[layout]\ngroup = \"daemon\"\n"), 65);
+}
+
 TEST(Config, RenderRoundTrips) {
   const Config c = parse_config("[layout]\ngroup = \"lab\"\n[models]\nvllm = \"models/vllm\"\n", "t");
   const Config again = parse_config(render_config(c), "rendered");

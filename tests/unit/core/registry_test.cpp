@@ -45,6 +45,23 @@ TEST(Registry, RenderParseRoundTrip) {
   EXPECT_EQ(render_registry(again), render_registry(reg));
 }
 
+TEST(Registry, RemovedUsersAreKeptAndRoundTrip) {
+  Registry reg;
+  reg.put(alice());
+  reg.retire(RemovedUser{"bob", 1002, GroupRef{"bob", 1002}, "kept", "/data/users/bob", "2026-11-30T10:00:00Z"});
+  reg.retire(RemovedUser{"carol", 1003, GroupRef{"carol", 1003}, "purged", "", "2026-11-30T11:00:00Z"});
+  const Registry again = parse_registry(render_registry(reg), "users.toml");
+  EXPECT_EQ(again.users, reg.users);
+  EXPECT_EQ(again.removed, reg.removed);
+  EXPECT_EQ(again.find("bob"), nullptr);       // removed users are not registered users
+  EXPECT_EQ(again.groups().count("bob"), 0U);  // and recover does not bring their groups back
+  EXPECT_EQ(render_registry(again), render_registry(reg));
+  EXPECT_EQ(exit_code_of("[[removed]]\nname = \"bob\"\nuid = 1002\n"), 65);  // no gid
+  EXPECT_EQ(exit_code_of("[[removed]]\nname = \"bob\"\nuid = 1002\ngid = 1002\nbogus = 1\n"), 65);
+  EXPECT_EQ(utc_now().size(), 20U);
+  EXPECT_EQ(utc_today(), utc_now().substr(0, 10));
+}
+
 TEST(Registry, PutSortsAndReplaces) {
   Registry reg;
   reg.put(user("zed", 1003, "/bin/sh"));

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "aicactl/core/errors.hpp"
+#include "support/test_support.hpp"
 
 namespace aicactl::core {
 namespace {
@@ -115,6 +116,168 @@ TEST(PlanUser, HealthyUserNeedsNothing) {
   for (const auto& item : plan_user(spec, st)) {
     EXPECT_TRUE(item.ok()) << item.check;
   }
+}
+
+UserSpec new_user_spec(std::optional<uid_t> uid, std::optional<gid_t> gid) {
+  UserRecord rec;
+  rec.name = "carol";
+  rec.groups.push_back(GroupRef{"gpu-users", 0});
+  UserSpec spec = user_spec(default_config(), rec, AccountPolicy::create_new);
+  spec.want_uid = uid;
+  spec.want_gid = gid;
+  return spec;
+}
+
+UserState new_user_state() {
+  UserState st;
+  st.groups_by_name = {std::nullopt, os::GroupInfo{"gpu-users", 1000, {}}};
+  st.groups_by_gid = {std::nullopt, std::nullopt};
+  return st;
+}
+
+// /data/users/carol owned by uid 1007 (a removed user's kept home): a new carol never gets it,
+// whatever uid she is given, unless it is that uid (issue 9, A.6).
+TEST(PlanUser, AForeignOwnedHomeIsNotAdoptedByANewAccount) {
+  UserState st = new_user_state();
+  os::FileInfo home;
+  home.mode = S_IFDIR | 0700;
+  home.uid = 1007;
+  st.home.info = home;
+  st.home_owner = std::nullopt;
+  for (const auto& uid : {std::optional<uid_t>(1008), std::optional<uid_t>()}) {
+    const auto items = plan_user(new_user_spec(uid, uid), st);
+    EXPECT_TRUE(has<Conflict>(items));
+    EXPECT_FALSE(has<CreateAccount>(items));  // refused before anything is made
+    EXPECT_FALSE(has<CreateGroup>(items));
+    EXPECT_FALSE(has<WriteFile>(items));
+    EXPECT_FALSE(has<MakeSymlink>(items));
+    bool named = false;
+    for (const auto& item : items) {
+      for (const auto& a : item.actions) {
+        if (const auto* c = std::get_if<Conflict>(&a)) {
+          named = named || c->reason.find("uid 1007") != std::string::npos;
+        }
+      }
+    }
+    EXPECT_TRUE(named);
+  }
+  EXPECT_FALSE(has<Conflict>(plan_user(new_user_spec(1007, 1007), st)));
+}
+
+TEST(PlanUser, ANewAccountGetsItsOwnGroupWithTheChosenGid) {
+  const auto items = plan_user(new_user_spec(1005, 1005), new_user_state());
+  bool group = false;
+  bool account = false;
+  for (const auto& item : items) {
+    for (const auto& a : item.actions) {
+      if (const auto* g = std::get_if<CreateGroup>(&a)) {
+        group = g->name == "carol" && g->gid == 1005U;
+      }
+      if (const auto* acc = std::get_if<CreateAccount>(&a)) {
+        account = acc->uid == 1005U && acc->primary_group == "carol";
+      }
+    }
+  }
+  EXPECT_TRUE(group);
+  EXPECT_TRUE(account);
+}
+
+TEST(NewIds, ReservedAndTakenIdsAreSkipped) {
+  ReservedIds reserved;
+  reserved.uids = {1000, 1002};
+  reserved.gids = {1003};
+  auto taken_uid = [](uid_t u) { return u == 1001; };
+  auto taken_gid = [](gid_t g) { return g == 1004; };
+  EXPECT_EQ(pick_new_id(reserved, taken_uid, taken_gid), std::optional<uid_t>(1005));
+  EXPECT_EQ(pick_new_id(
+                {}, [](uid_t) { return false; }, [](gid_t) { return false; }),
+            std::optional<uid_t>(1000));
+  EXPECT_EQ(pick_new_id(
+                {}, [](uid_t) { return true; }, [](gid_t) { return false; }),
+            std::nullopt);
+}
+
+// bob was removed and his home kept: his uid and gid (from the registry and from the owners of
+// his files) stay reserved, so the next user never reads his files (issue 9, A.2).
+TEST(NewIds, RegistryRowsAndFileOwnersUnderUsersAreReserved) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to give files to other uids";
+  }
+  const test::TempDir tmp;
+  Config c = default_config();
+  c.data_root = tmp.path();
+  test::make_dir(tmp.sub("users"));
+  test::make_dir(tmp.sub("users/bob"), 0700);
+  test::write_text(tmp.sub("users/bob/secret"), "x", 0600);
+  test::make_dir(tmp.sub("users/bob/deep"));
+  test::write_text(tmp.sub("users/bob/deep/file"), "x");
+  test::make_dir(tmp.sub("archive"));
+  test::make_dir(tmp.sub("archive/dan-20260101"));
+  ASSERT_EQ(::chown(tmp.sub("users/bob").c_str(), 1007, 1007), 0);
+  ASSERT_EQ(::chown(tmp.sub("users/bob/secret").c_str(), 1011, 1012), 0);
+  ASSERT_EQ(::chown(tmp.sub("users/bob/deep/file").c_str(), 1013, 1013), 0);
+  ASSERT_EQ(::chown(tmp.sub("archive/dan-20260101").c_str(), 1020, 1021), 0);
+  Registry reg;
+  UserRecord alice;
+  alice.name = "alice";
+  alice.uid = 1001;
+  alice.primary = GroupRef{"alice", 1002};
+  reg.put(alice);
+  reg.retire(RemovedUser{"eve", 1030, GroupRef{"eve", 1031}, "purged", "", "2026-11-30T10:00:00Z"});
+  const ReservedIds ids = reserved_ids(c, reg);
+  for (uid_t u : {1001U, 1007U, 1011U, 1020U, 1030U}) {
+    EXPECT_EQ(ids.uids.count(u), 1U) << u;
+  }
+  for (gid_t g : {1002U, 1007U, 1012U, 1021U, 1031U}) {
+    EXPECT_EQ(ids.gids.count(g), 1U) << g;
+  }
+  EXPECT_EQ(ids.uids.count(1013), 0U);  // two levels down: not walked (documented)
+}
+
+TEST(Groups, SupplementaryGroupsAreRegularUnlessAllowed) {
+  const os::GroupInfo sudo{"sudo", 27, {}};
+  const os::GroupInfo root{"root", 0, {}};
+  const os::GroupInfo lab{"lab", 1500, {}};
+  EXPECT_NE(supplementary_group_problem("sudo", sudo, false, {}).find("--allow-group sudo"), std::string::npos);
+  EXPECT_NE(supplementary_group_problem("root", root, false, {"sudo"}), "");
+  EXPECT_EQ(supplementary_group_problem("sudo", sudo, false, {"sudo"}), "");
+  EXPECT_EQ(supplementary_group_problem("lab", lab, false, {}), "");
+  EXPECT_NE(supplementary_group_problem("nosuch", std::nullopt, false, {}).find("does not exist"), std::string::npos);
+  EXPECT_EQ(supplementary_group_problem("alice", std::nullopt, true, {}), "");
+}
+
+TEST(Users, ExpiredFromTheExpiryDateOn) {
+  UserRecord u;
+  EXPECT_FALSE(is_expired(u, "2026-11-30"));
+  u.expires = "2026-11-30";
+  EXPECT_TRUE(is_expired(u, "2026-11-30"));
+  EXPECT_TRUE(is_expired(u, "2027-01-01"));
+  EXPECT_FALSE(is_expired(u, "2026-11-29"));
+}
+
+TEST(Users, OrphanedHomesAreDirectoriesOfNoUserAndNoAccount) {
+  const test::TempDir tmp;
+  Config c = default_config();
+  c.data_root = tmp.path();
+  test::make_dir(tmp.sub("users"));
+  test::make_dir(tmp.sub("users/zz-registered"));
+  test::make_dir(tmp.sub("users/zz-gone"));
+  test::make_dir(tmp.sub("users/zz-made-by-hand"));
+  test::write_text(tmp.sub("users/zz-file"), "x");
+  Registry reg;
+  UserRecord rec;
+  rec.name = "zz-registered";
+  rec.uid = 1001;
+  reg.put(rec);
+  reg.retire(RemovedUser{"zz-gone", 1002, GroupRef{"zz-gone", 1002}, "kept", tmp.sub("users/zz-gone"),
+                         "2026-11-30T10:00:00Z"});
+  const auto orphans = orphaned_homes(c, reg);
+  ASSERT_EQ(orphans.size(), 2U);
+  EXPECT_EQ(orphans[0].path, tmp.sub("users/zz-gone"));
+  EXPECT_EQ(orphans[0].removed, "removed 2026-11-30T10:00:00Z");
+  EXPECT_EQ(orphans[1].path, tmp.sub("users/zz-made-by-hand"));
+  EXPECT_EQ(orphans[1].removed, "");
+  EXPECT_NE(describe(orphans[0]).find("Orphaned home"), std::string::npos);
 }
 
 TEST(Condarc, MergedNotClobbered) {
