@@ -10,7 +10,7 @@ namespace {
 
 int run_doctor(const GlobalOptions& options) {
   const core::Config config = load_config(options);
-  const core::ServerSpec spec = core::build_spec(config, core::read_host_facts(config));
+  const core::ServerSpec spec = core::build_spec(config, host_facts(options, config));
   const core::DoctorReport report = core::run_doctor(config, spec, core::inspect(spec));
   render_doctor(options, report);
   return static_cast<int>(report.ok() ? core::ExitCode::ok : core::ExitCode::check_failed);

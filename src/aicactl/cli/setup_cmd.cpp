@@ -14,7 +14,7 @@ int run_setup(const GlobalOptions& options) {
   require_root(options, "setup");
   const core::Config config = load_config(options);
   const auto lock = begin_mutation(options, config, "setup");
-  const core::ServerSpec spec = core::build_spec(config, core::read_host_facts(config));
+  const core::ServerSpec spec = core::build_spec(config, host_facts(options, config));
   const core::Plan plan = core::plan_setup(spec, core::inspect(spec));
   const core::Report report = core::apply_plan(plan, options.dry());
   render_report(options, "setup", report);
