@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "aicactl/cli/context.hpp"
+#include "aicactl/cli/progress.hpp"
 #include "aicactl/cli/render.hpp"
 #include "aicactl/core/acl_backup.hpp"
 #include "aicactl/core/errors.hpp"
@@ -42,6 +43,9 @@ std::string absolute(const std::string& path) {
 }
 
 void validate(const BackupOptions& o) {
+  if (o.file.empty()) {
+    throw core::Error(core::ExitCode::usage, "acl backup: FILE is empty (name a file, or '-' for standard output)");
+  }
   for (const auto& p : o.paths) {
     if (p.empty() || p.front() != '/') {
       throw core::Error(core::ExitCode::usage, "acl backup: PATH must be absolute, not '" + p + "'");
@@ -55,7 +59,10 @@ int run_backup(const GlobalOptions& options, const BackupOptions& o) {
   if (roots.empty()) {
     roots = load_data_config(options, "acl backup").shared_trees();
   }
-  const core::AclBackup backup = core::backup_acls(roots);
+  const core::AclBackup backup = [&] {
+    ProgressDisplay progress(options, "acl backup");  // cleared before the results are printed
+    return core::backup_acls(roots, progress.counter());
+  }();
   for (const auto& n : backup.notes) {
     spdlog::warn("{}", n);
   }
@@ -86,6 +93,9 @@ int run_backup(const GlobalOptions& options, const BackupOptions& o) {
 }
 
 int run_restore(const GlobalOptions& options, const RestoreOptions& o) {
+  if (o.file.empty()) {
+    throw core::Error(core::ExitCode::usage, "acl restore: FILE is empty (name a file, or '-' for standard input)");
+  }
   if (o.base.empty() || o.base.front() != '/') {
     throw core::Error(core::ExitCode::usage, "acl restore: --base must be an absolute path, not '" + o.base + "'");
   }
@@ -113,7 +123,10 @@ int run_restore(const GlobalOptions& options, const RestoreOptions& o) {
   require_root(options, "acl restore");
   const core::Config config = load_data_config(options, "acl restore");
   const auto lock = begin_mutation(options, config, "acl restore");
-  const core::Report report = core::restore_acls(entries, o.base, options.dry());
+  const core::Report report = [&] {
+    ProgressDisplay progress(options, "acl restore");
+    return core::restore_acls(entries, o.base, options.dry(), progress.counter());
+  }();
   render_report(options, "acl restore", report);
   return static_cast<int>(report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
 }

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "aicactl/cli/context.hpp"
+#include "aicactl/cli/typos.hpp"
 #include "aicactl/core/errors.hpp"
 
 namespace aicactl::cli {
@@ -21,6 +22,28 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
   app.add_flag("-q,--quiet", o.quiet, "Only errors on stderr");
 }
 
+// One line naming the word CLI11 could not place and the nearest known name; false when every
+// word has a place (then CLI11's own message says what is wrong).
+bool explain_unknown_word(const CLI::App& app, const std::vector<std::string>& args) {
+  const auto unknown = find_unknown_word(app, args);
+  if (!unknown) {
+    return false;
+  }
+  std::cerr << "aicactl: error: Unknown " << (unknown->is_option ? "option '" : "command '");
+  if (unknown->is_option) {
+    std::cerr << unknown->word << "' for '" << unknown->command << "'";
+  } else {
+    std::cerr << unknown->command << " " << unknown->word << "'";
+  }
+  if (!unknown->suggestion.empty()) {
+    std::cerr << "; did you mean '"
+              << (unknown->is_option ? unknown->suggestion : unknown->command + " " + unknown->suggestion) << "'?\n";
+  } else {
+    std::cerr << " (see '" << unknown->command << " --help')\n";
+  }
+  return true;
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -30,6 +53,7 @@ int run(int argc, char** argv) {
   app.fallthrough();
   GlobalOptions options;
   options.argv.assign(argc > 0 ? argv + 1 : argv, argv + argc);
+  options.root = &app;
   add_global_options(app, options);
 
   Handler handler;
@@ -48,6 +72,9 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0 && explain_unknown_word(app, options.argv)) {
+      return static_cast<int>(core::ExitCode::usage);
+    }
     const int rc = app.exit(e);
     return rc == 0 ? 0 : static_cast<int>(core::ExitCode::usage);
   }

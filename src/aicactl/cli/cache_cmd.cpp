@@ -10,8 +10,10 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "aicactl/cli/context.hpp"
+#include "aicactl/cli/progress.hpp"
 #include "aicactl/cli/render.hpp"
 #include "aicactl/core/clean.hpp"
 #include "aicactl/core/errors.hpp"
@@ -40,6 +42,7 @@ int run_repair(const GlobalOptions& options, bool full) {
   const bool use_stamps = !options.dry_run && lock.has_value();
   core::RepairStamps stamps = use_stamps && !full ? core::RepairStamps::load(stamp_file) : core::RepairStamps{};
   std::uint64_t unchanged = 0;
+  auto progress = std::make_optional<ProgressDisplay>(options, "cache repair");
   for (const auto& tree : config.shared_trees()) {
     auto info = os::lstat_path(tree);
     if (!info || !*info) {
@@ -53,7 +56,8 @@ int run_repair(const GlobalOptions& options, bool full) {
     }
     const std::string key = core::RepairStamps::key(tree, (*info)->dev, (*info)->ino, group->gid, acl);
     const std::int64_t started = std::time(nullptr);
-    core::RepairPolicy policy{group->gid, config.group, acl, 2, stamps.unchanged_before(key, started)};
+    core::RepairPolicy policy{group->gid,         config.group, acl, 2, stamps.unchanged_before(key, started),
+                              progress->counter()};
     results.push_back(core::repair_tree(tree, policy, options.dry()));
     unchanged += results.back().unchanged;
     if (use_stamps && results.back().errors.empty()) {
@@ -61,6 +65,7 @@ int run_repair(const GlobalOptions& options, bool full) {
     }
     spdlog::info("Repair of '{}': {} of {} entries changed", tree, results.back().changed, results.back().entries);
   }
+  progress.reset();  // cleared before the results are printed
   if (use_stamps && !stamps.save(stamp_file)) {
     spdlog::warn("Could not write '{}': the next repair checks every entry again", stamp_file);
   }

@@ -70,7 +70,9 @@ std::string joined(const std::vector<std::string>& words) {
   return out;
 }
 
-std::string bash_script(const CLI::App& root) {
+}  // namespace
+
+std::string bash_completion_script(const CLI::App& root) {
   std::vector<CommandNode> nodes;
   std::set<std::string> valued;
   const std::string& name = root.get_name();
@@ -123,8 +125,6 @@ _aicactl() {
   return s;
 }
 
-}  // namespace
-
 void register_completion(Registrar& r) {
   auto* completion = r.app.add_subcommand("completion", "Print a shell completion script");
   completion->require_subcommand(1);
@@ -134,7 +134,7 @@ void register_completion(Registrar& r) {
   bash->fallthrough();
   bash->callback([&r] {
     r.set_handler([&app = r.app] {
-      std::cout << bash_script(app);
+      std::cout << bash_completion_script(app);
       return 0;
     });
   });

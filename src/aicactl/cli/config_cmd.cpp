@@ -24,6 +24,8 @@ int run_show(const GlobalOptions& options) {
                      {"models", named(c.models)},
                      {"acl", {{"mode", core::to_string(c.acl_mode)}}},
                      {"system", {{"lock_dir", c.lock_dir}, {"log_file", c.log_file}}},
+                     {"recover", {{"require_mount", c.require_data_mount}}},
+                     {"apps", {{"conda_prefix", c.conda_prefix}, {"uv_dir", c.uv_dir}}},
                      {"disk",
                       {{"threshold", c.disk.threshold},
                        {"inode_threshold", c.disk.inode_threshold},
@@ -32,10 +34,14 @@ int run_show(const GlobalOptions& options) {
                        {"wall", c.disk.wall},
                        {"mail_to", c.disk.mail_to},
                        {"textfile", c.disk.textfile},
-                       {"top", c.disk.top}}}};
+                       {"top", c.disk.top}}},
+                     {"file", {{"path", options.config_path}, {"exists", !c.source.empty()}}}};
     std::cout << j.dump(2) << "\n";
+  } else if (c.source.empty()) {
+    std::cout << "# effective configuration: built-in defaults ('" << options.config_path << "' does not exist)\n"
+              << core::render_config(c);
   } else {
-    std::cout << "# effective configuration (from '" << options.config_path << "' and built-in defaults)\n"
+    std::cout << "# effective configuration (from '" << c.source << "' and built-in defaults)\n"
               << core::render_config(c);
   }
   return 0;

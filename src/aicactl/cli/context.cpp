@@ -68,6 +68,24 @@ void require_pinned_form(const GlobalOptions& options, const std::vector<std::ve
                         allowed + "\nAn administrator runs other forms as 'sudo env -u SUDO_UID aicactl ...'");
 }
 
+core::HostFacts host_facts(const GlobalOptions& options, const core::Config& config) {
+  core::HostFacts facts = core::read_host_facts(config);
+  if (options.root != nullptr) {
+    facts.bash_completion = bash_completion_script(*options.root);
+  }
+  return facts;
+}
+
+void log_to_files(const std::string& text) {
+  const auto& logger = spdlog::default_logger();
+  const spdlog::details::log_msg msg(logger->name(), spdlog::level::info, text);
+  for (const auto& sink : logger->sinks()) {
+    if (dynamic_cast<spdlog::sinks::stderr_sink_mt*>(sink.get()) == nullptr && sink->should_log(msg.level)) {
+      sink->log(msg);
+    }
+  }
+}
+
 void setup_logging(const GlobalOptions& options) {
   auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   sink->set_pattern("aicactl: %l: %v");
@@ -85,6 +103,21 @@ void setup_logging(const GlobalOptions& options) {
   spdlog::set_default_logger(logger);
 }
 
+namespace {
+
+void add_log_file(const std::string& path) {
+  try {
+    auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path);
+    file->set_pattern("%Y-%m-%dT%H:%M:%S%z aicactl[%P] %l: %v");
+    file->set_level(spdlog::level::info);
+    spdlog::default_logger()->sinks().push_back(file);
+  } catch (const spdlog::spdlog_ex& e) {
+    spdlog::warn("Failed to open log file '{}': {}, ignoring", path, e.what());
+  }
+}
+
+}  // namespace
+
 std::optional<os::ProcessLock> begin_mutation(const GlobalOptions& options, const core::Config& config,
                                               const std::string& command) {
   if (options.dry_run) {
@@ -98,13 +131,9 @@ std::optional<os::ProcessLock> begin_mutation(const GlobalOptions& options, cons
   if (!lock) {
     throw core::Error(lock.error());
   }
-  try {
-    auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(config.log_file);
-    file->set_pattern("%Y-%m-%dT%H:%M:%S%z aicactl[%P] %l: %v");
-    file->set_level(spdlog::level::info);
-    spdlog::default_logger()->sinks().push_back(file);
-  } catch (const spdlog::spdlog_ex& e) {
-    spdlog::warn("Failed to open log file '{}': {}, ignoring", config.log_file, e.what());
+  add_log_file(config.log_file);
+  if (core::has_persistent_log_dir(config)) {  // the copy on /data, for the history after a re-image
+    add_log_file(config.under_root(core::kPersistentLog));
   }
   spdlog::info("{} started", command);
   return std::move(*lock);

@@ -12,6 +12,7 @@
 #include "aicactl/core/config.hpp"
 #include "aicactl/core/plan.hpp"
 #include "aicactl/core/volume.hpp"
+#include "aicactl/core/spec.hpp"
 #include "aicactl/os/lock.hpp"
 
 namespace aicactl::cli {
@@ -23,7 +24,8 @@ struct GlobalOptions {
   bool json = false;
   int verbose = 0;
   bool quiet = false;
-  std::vector<std::string> argv;  // the arguments as given, after the program name
+  std::vector<std::string> argv;   // the arguments as given, after the program name
+  const CLI::App* root = nullptr;  // the whole command tree (for the completion script)
 
   [[nodiscard]] core::DryRun dry() const { return dry_run ? core::DryRun::yes : core::DryRun::no; }
 };
@@ -67,6 +69,13 @@ void require_pinned_form(const GlobalOptions& options, const std::vector<std::ve
 // Takes the one lock of mutating commands and opens the log file; nothing for dry runs.
 [[nodiscard]] std::optional<os::ProcessLock> begin_mutation(const GlobalOptions& options, const core::Config& config,
                                                             const std::string& command);
+// The host facts the server spec is built from, with the bash completion script setup installs.
+[[nodiscard]] core::HostFacts host_facts(const GlobalOptions& options, const core::Config& config);
+// The bash completion script of the command tree under `root` (made at run time: every command,
+// subcommand and option is in it without a list to keep).
+[[nodiscard]] std::string bash_completion_script(const CLI::App& root);
+// Writes an info line to the log files only (not to stderr), for what stdout already shows.
+void log_to_files(const std::string& text);
 // Sets up stderr logging from -v/-q.
 void setup_logging(const GlobalOptions& options);
 

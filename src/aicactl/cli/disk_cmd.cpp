@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "aicactl/cli/context.hpp"
+#include "aicactl/cli/progress.hpp"
 #include "aicactl/core/disk.hpp"
 #include "aicactl/core/errors.hpp"
 #include "aicactl/os/accounts.hpp"
@@ -108,6 +109,9 @@ void render_check(const GlobalOptions& options, const core::DiskCheck& check,
     return;
   }
   for (const auto& m : check.mounts) {
+    if (options.quiet && !m.alert && !m.inode_alert) {
+      continue;  // -q (cron): only what alerts
+    }
     std::cout << m.path << ": disk " << m.used_pct << "% of " << core::human_size(m.size_bytes) << " (threshold "
               << m.threshold << "%)";
     if (m.has_inodes) {
@@ -196,7 +200,10 @@ void render_usage(const GlobalOptions& options, const core::UsageReport& report)
 int run_usage(const GlobalOptions& options, const UsageOptions& o) {
   require_pinned_form(options, {{"disk", "usage", "--mine"}});
   const core::Config config = load_data_config(options, "disk usage");
-  const core::UsageReport report = core::measure(usage_targets(config, o), 2);
+  const core::UsageReport report = [&] {
+    ProgressDisplay progress(options, "disk usage");  // cleared before the results are printed
+    return core::measure(usage_targets(config, o), 2, progress.counter());
+  }();
   render_usage(options, report);
   return static_cast<int>(report.complete() ? core::ExitCode::ok : core::ExitCode::partial);
 }

@@ -14,7 +14,7 @@ int run_doctor(const GlobalOptions& options) {
   core::Check volume = core::volume_check(config);
   core::DoctorReport report;
   if (volume.ok) {
-    const core::ServerSpec spec = core::build_spec(config, core::read_host_facts(config));
+    const core::ServerSpec spec = core::build_spec(config, host_facts(options, config));
     report = core::run_doctor(config, spec, core::inspect(spec));
     const auto notes =
         core::user_notes(config, core::load_registry(config.under_root(core::kRegistryFile)), core::utc_today());

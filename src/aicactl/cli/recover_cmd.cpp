@@ -31,7 +31,7 @@ int run_recover(const GlobalOptions& options) {
   report.merge(core::apply_plan(groups, options.dry()));
 
   // 2. everything setup manages; top-level directories only, never a recursive walk at boot
-  const core::ServerSpec spec = core::build_spec(config, core::read_host_facts(config));
+  const core::ServerSpec spec = core::build_spec(config, host_facts(options, config));
   report.merge(core::apply_plan(core::plan_setup(spec, core::inspect(spec)), options.dry()));
 
   // 3. every registered user: account with its uid, home, link, conda settings
@@ -47,8 +47,10 @@ int run_recover(const GlobalOptions& options) {
     }
     report.merge(user_report);
   }
-  report.notes.push_back(std::to_string(registry.users.size() - users_failed) + " of " +
-                         std::to_string(registry.users.size()) + " users recovered");
+  if (users_failed > 0) {  // a warning only when something is wrong; the summary line says the rest
+    report.notes.push_back(std::to_string(registry.users.size() - users_failed) + " of " +
+                           std::to_string(registry.users.size()) + " users recovered");
+  }
   render_report(options, "recover", report);
   if (users_failed > 0 || report.failed > 0) {
     return static_cast<int>(core::ExitCode::partial);

@@ -24,8 +24,10 @@ void render_report(const GlobalOptions& options, const std::string& command, con
   for (const auto& a : report.actions) {
     if (a.status == core::Status::failed) {
       spdlog::error("{}", a.error);
-    } else if (a.status == core::Status::changed) {
+    } else if (a.status == core::Status::changed && options.json) {
       spdlog::info("{}", a.description);
+    } else if (a.status == core::Status::changed) {
+      log_to_files(a.description);  // stdout shows it below; -v must not say it twice
     }
   }
   if (options.json) {
@@ -52,6 +54,9 @@ void render_report(const GlobalOptions& options, const std::string& command, con
     if (a.status != core::Status::failed) {
       std::cout << a.description << "\n";
     }
+  }
+  if (options.quiet && report.actions.empty()) {
+    return;  // -q: nothing changed, failed or would change, so nothing to say (cron mails output)
   }
   if (options.dry_run) {
     std::cout << report.actions.size() << " to change, " << report.ok << " ok\n";
@@ -110,7 +115,7 @@ void render_repairs(const GlobalOptions& options, const std::vector<core::Repair
     if (r.changed > 0) {
       std::cout << (options.dry_run ? "Would repair '" : "Repaired '") << r.root << "': " << r.changed << " of "
                 << r.entries << " entries\n";
-    } else if (r.errors.empty()) {
+    } else if (r.errors.empty() && !options.quiet) {
       std::cout << "'" << r.root << "' is in order (" << r.entries << " entries)\n";
     }
   }
@@ -126,6 +131,9 @@ void render_doctor(const GlobalOptions& options, const core::DoctorReport& repor
     return;
   }
   for (const auto& c : report.checks) {
+    if (c.ok && options.quiet) {
+      continue;  // -q: only the problems
+    }
     std::cout << (c.ok ? "\u2713 " : "\u2717 ") << c.name;
     if (!c.detail.empty()) {
       std::cout << ": " << c.detail;

@@ -22,7 +22,7 @@ int run_setup(const GlobalOptions& options, const SetupOptions& o) {
   const core::VolumeVerdict volume =
       require_volume(config, o.init ? core::VolumeUse::init : core::VolumeUse::adopt, "setup");
   const auto lock = begin_mutation(options, config, "setup");
-  core::HostFacts facts = core::read_host_facts(config);
+  core::HostFacts facts = host_facts(options, config);
   facts.volume_id = volume.id;
   const core::ServerSpec spec = core::build_spec(config, facts);
   const core::Plan plan = core::plan_setup(spec, core::inspect(spec));

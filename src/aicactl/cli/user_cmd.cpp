@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <ctime>
 #include <iostream>
 #include <map>
@@ -12,6 +13,7 @@
 
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/render.hpp"
+#include "aicactl/core/disk.hpp"
 #include "aicactl/core/errors.hpp"
 #include "aicactl/core/registry.hpp"
 #include "aicactl/core/repair.hpp"
@@ -333,6 +335,17 @@ int run_repair(const GlobalOptions& options, const NamesOptions& o) {
   return static_cast<int>(report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
 }
 
+// `text` and blanks up to `width` terminal columns: UTF-8 counted by code points (the marks are
+// three bytes and one column), so the columns line up.
+std::string padded(std::string text, std::size_t width) {
+  const auto columns = static_cast<std::size_t>(
+      std::ranges::count_if(text, [](char c) { return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U; }));
+  if (columns < width) {
+    text.append(width - columns, ' ');
+  }
+  return text;
+}
+
 int run_list(const GlobalOptions& options, const NamesOptions& o) {
   const core::Config config = load_data_config(options, "user list");
   const core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
@@ -395,35 +408,35 @@ int run_list(const GlobalOptions& options, const NamesOptions& o) {
     std::cout << out.dump(2) << "\n";
     return 0;
   }
-  auto mark = [](bool ok) { return ok ? "\u2713" : "\u2717"; };
-  std::cout << "USER             UID    GROUPS                    ACCOUNT UID LINK HOME" << (o.usage ? "  USAGE" : "")
+  auto mark = [](bool ok) { return std::string(ok ? "\u2713" : "\u2717"); };
+  std::cout << "USER             UID    GROUPS                    ACCOUNT UID LINK HOME" << (o.usage ? " USAGE" : "")
             << "\n";
   for (const auto& r : rows) {
     std::string groups;
     for (const auto& g : r["groups"]) {
       groups += (groups.empty() ? "" : ",") + g.get<std::string>();
     }
-    (void)std::printf("%-16s %-6u %-25s %-7s %-3s %-4s %-4s", r["name"].get<std::string>().c_str(),
-                      r["uid"].get<unsigned>(), groups.c_str(), mark(r["account"].get<bool>()),
-                      mark(r["same_uid"].get<bool>()), mark(r["link"].get<bool>()), mark(r["home_owner"].get<bool>()));
+    std::string line = padded(r["name"].get<std::string>(), 16) + " " +
+                       padded(std::to_string(r["uid"].get<unsigned>()), 6) + " " + padded(groups, 25) + " " +
+                       padded(mark(r["account"].get<bool>()), 7) + " " + padded(mark(r["same_uid"].get<bool>()), 3) +
+                       " " + padded(mark(r["link"].get<bool>()), 4) + " " + mark(r["home_owner"].get<bool>());
     if (o.usage) {
-      (void)std::printf("  %.1fG", static_cast<double>(r["usage_bytes"].get<std::uint64_t>()) / 1e9);
+      line += "    " + core::human_size(r["usage_bytes"].get<std::uint64_t>());
     }
     if (r["expired"].get<bool>()) {
-      (void)std::printf("  \u2717 expired %s", r["expires"].get<std::string>().c_str());
+      line += "  \u2717 expired " + r["expires"].get<std::string>();
     }
-    (void)std::printf("\n");
+    std::cout << line << "\n";
   }
   if (o.all) {
     for (const auto& r : registry.removed) {
-      (void)std::printf("removed %s (uid %u, gid %u) at %s, home %s%s\n", r.name.c_str(), r.uid, r.primary.gid,
-                        r.removed_at.c_str(), r.home.c_str(), r.home_path.empty() ? "" : (" " + r.home_path).c_str());
+      std::cout << "removed " << r.name << " (uid " << r.uid << ", gid " << r.primary.gid << ") at " << r.removed_at
+                << ", home " << r.home << (r.home_path.empty() ? "" : " " + r.home_path) << "\n";
     }
     for (const auto& h : orphaned) {
-      (void)std::printf("%s\n", core::describe(h).c_str());
+      std::cout << core::describe(h) << "\n";
     }
   }
-  (void)std::fflush(stdout);
   return 0;
 }
 

@@ -513,6 +513,10 @@ void restore_one(const AclRestoreEntry& e, int dirfd, const std::string& name, A
 // --- backup ------------------------------------------------------------------------------
 
 void emit(AclBackup& out, int dirfd, const char* name, const std::string& path, const os::FileInfo& info) {
+  if (out.progress != nullptr) {
+    out.progress->entries.fetch_add(1, std::memory_order_relaxed);
+    out.progress->bytes.fetch_add(info.blocks * 512, std::memory_order_relaxed);
+  }
   auto access = os::get_acl_at(dirfd, name, os::AclKind::access, path);
   if (!access) {
     out.errors.push_back(access.error().message());
@@ -721,8 +725,9 @@ std::string format_acl_record(std::string_view path, const os::FileInfo& info, c
   return out;
 }
 
-AclBackup backup_acls(const std::vector<std::string>& roots) {
+AclBackup backup_acls(const std::vector<std::string>& roots, os::WalkProgress* progress) {
   AclBackup out;
+  out.progress = progress;
   for (const auto& root : roots) {
     backup_tree(out, root);
   }
@@ -733,13 +738,17 @@ std::vector<AclRestoreEntry> parse_acl_backup(std::string_view text, std::string
   return Parser(origin).parse(text);
 }
 
-Report restore_acls(const std::vector<AclRestoreEntry>& entries, std::string_view base, DryRun dry_run) {
+Report restore_acls(const std::vector<AclRestoreEntry>& entries, std::string_view base, DryRun dry_run,
+                    os::WalkProgress* progress) {
   Report report;
   Resolver resolver{std::string(base)};
   if (auto opened = resolver.open_base(); !opened) {
     throw Error(opened.error());
   }
   for (const auto& e : entries) {
+    if (progress != nullptr) {
+      progress->entries.fetch_add(1, std::memory_order_relaxed);
+    }
     const auto comps = components(e.path);
     const std::string shown = comps.empty() ? std::string(base) : os::join_path(base, e.path);
     ActionReport r = report_for(shown, dry_run);

@@ -15,6 +15,7 @@
 #include "aicactl/core/plan.hpp"
 #include "aicactl/os/acl.hpp"
 #include "aicactl/os/fs.hpp"
+#include "aicactl/os/walk.hpp"
 
 namespace aicactl::core {
 
@@ -36,16 +37,18 @@ namespace aicactl::core {
                                             const std::optional<os::Acl>& default_acl);
 
 struct AclBackup {
-  std::string text;                 // what `getfacl -R ROOT...` prints for the same trees
-  std::uint64_t entries = 0;        // files and directories written
-  std::vector<std::string> notes;   // mounts not entered
-  std::vector<std::string> errors;  // entries that could not be read (left out of `text`)
+  std::string text;                      // what `getfacl -R ROOT...` prints for the same trees
+  std::uint64_t entries = 0;             // files and directories written
+  std::vector<std::string> notes;        // mounts not entered
+  std::vector<std::string> errors;       // entries that could not be read (left out of `text`)
+  os::WalkProgress* progress = nullptr;  // while backing up: counted into when set
 };
 
 // Walks each absolute root in getfacl's order (the root, then each directory entry in readdir
 // order, a directory's content right after it), skipping symlinks below the root and never
 // entering another mount. A root that is a symlink or missing is an error, not a stop.
-[[nodiscard]] AclBackup backup_acls(const std::vector<std::string>& roots);
+// `progress` (a terminal's display) is counted into when set.
+[[nodiscard]] AclBackup backup_acls(const std::vector<std::string>& roots, os::WalkProgress* progress = nullptr);
 
 // One block of a backup, parsed and resolved.
 struct AclRestoreEntry {
@@ -71,6 +74,7 @@ struct AclRestoreEntry {
 // bits. Entries already right are left alone (reported ok). A path through a symlink or an
 // untrusted mount, a missing file, a default ACL on a non-directory, a setuid/setgid bit on a
 // non-directory, and a hardlinked file owned by someone else are skipped and reported failed.
-[[nodiscard]] Report restore_acls(const std::vector<AclRestoreEntry>& entries, std::string_view base, DryRun dry_run);
+[[nodiscard]] Report restore_acls(const std::vector<AclRestoreEntry>& entries, std::string_view base, DryRun dry_run,
+                                  os::WalkProgress* progress = nullptr);
 
 }  // namespace aicactl::core

@@ -398,7 +398,9 @@ Config load_config(const std::string& path, bool must_exist) {
     }
     return default_config();
   }
-  return parse_config(**text, path);
+  Config c = parse_config(**text, path);
+  c.source = path;
+  return c;
 }
 
 std::string_view to_string(AclMode mode) {

@@ -46,6 +46,7 @@ struct Config {
   std::string conda_prefix = "apps/miniconda3";
   std::string uv_dir = "apps/uv";
   DiskConfig disk;
+  std::string source;  // the file it was read from; "" when it is the built-in defaults
 
   [[nodiscard]] std::string under_root(std::string_view relative) const;
   // Absolute paths of every enabled cache and model directory (the shared trees).
@@ -59,7 +60,8 @@ struct Config {
 // Parses TOML text; `origin` names the file in messages.
 [[nodiscard]] Config parse_config(std::string_view text, const std::string& origin);
 
-// Loads `path`. A missing file gives the defaults unless `must_exist` (an explicit --config).
+// Loads `path` (recorded in `source`). A missing file gives the defaults (with no source) unless
+// `must_exist` (an explicit --config).
 [[nodiscard]] Config load_config(const std::string& path, bool must_exist);
 
 // The effective configuration as TOML that parse_config accepts.

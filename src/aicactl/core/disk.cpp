@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "aicactl/core/errors.hpp"
+#include "aicactl/core/spec.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/append_file.hpp"
 #include "aicactl/os/atomic_file.hpp"
@@ -225,7 +226,7 @@ std::vector<UsageTarget> entry_targets(const std::string& path) {
   return out;
 }
 
-UsageReport measure(const std::vector<UsageTarget>& targets, unsigned threads) {
+UsageReport measure(const std::vector<UsageTarget>& targets, unsigned threads, os::WalkProgress* progress) {
   UsageReport report;
   for (const auto& t : targets) {
     auto info = os::lstat_path(t.path);
@@ -245,7 +246,7 @@ UsageReport measure(const std::vector<UsageTarget>& targets, unsigned threads) {
       report.rows.push_back(std::move(row));
       continue;
     }
-    auto scan = os::scan_usage(t.path, os::UsageOptions{threads, t.only_uid});
+    auto scan = os::scan_usage(t.path, os::UsageOptions{threads, t.only_uid, progress});
     if (!scan) {
       report.problems.push_back(scan.error().message());
       continue;
@@ -338,6 +339,12 @@ std::vector<std::string> deliver(const Config& config, const DiskCheck& check) {
     }
     if (auto r = os::append_to_file(config.disk.alert_log, text, 0644); !r) {
       problems.push_back(r.error().message());
+    }
+    // The copy on the data disk survives a re-image; only where setup made its directory.
+    if (has_persistent_log_dir(config)) {
+      if (auto r = os::append_to_file(config.under_root(kPersistentDiskLog), text, 0644); !r) {
+        problems.push_back(r.error().message());
+      }
     }
     if (config.disk.wall) {
       auto r = os::run_program({"wall", text});

@@ -95,7 +95,9 @@ struct UsageReport {
 };
 
 // Scans each target (an absent one is left out; a non-directory is counted by its own stat).
-[[nodiscard]] UsageReport measure(const std::vector<UsageTarget>& targets, unsigned threads);
+// `progress` (for a terminal's display) is counted into when set.
+[[nodiscard]] UsageReport measure(const std::vector<UsageTarget>& targets, unsigned threads,
+                                  os::WalkProgress* progress = nullptr);
 
 // The `top` largest rows by disk bytes (ties by name).
 [[nodiscard]] std::vector<UsageRow> top_rows(std::vector<UsageRow> rows, std::size_t top);

@@ -281,7 +281,7 @@ Plan plan_setup(const ServerSpec& spec, const ServerState& state) {
     } else if (!st.info || (st.info->is_symlink() && st.link_target != l.target)) {
       item.actions.emplace_back(MakeSymlink{l.path, l.target});
     } else if (!st.info->is_symlink()) {
-      item.actions.emplace_back(Conflict{l.path, "exists and is not a symlink"});
+      item.actions.emplace_back(Conflict{l.path, "exists and is not a symlink; remove it to have it linked"});
     }
     plan.items.push_back(std::move(item));
   }

@@ -207,8 +207,8 @@ RepairResult repair_tree(const std::string& root, const RepairPolicy& policy, Dr
   RepairResult result;
   result.root = root;
   Repairer repairer(policy, dry_run);
-  auto summary =
-      os::walk_tree(root, os::WalkOptions{policy.threads}, [&](const os::WalkEntry& e) { repairer.visit(e); });
+  auto summary = os::walk_tree(root, os::WalkOptions{policy.threads, policy.progress},
+                               [&](const os::WalkEntry& e) { repairer.visit(e); });
   if (!summary) {
     result.errors.push_back(summary.error().message());
     return result;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "aicactl/core/plan.hpp"
+#include "aicactl/os/walk.hpp"
 
 namespace aicactl::core {
 
@@ -24,6 +25,7 @@ struct RepairPolicy {
   // changed: nothing can change an inode's owner, mode or ACL, nor move it into the tree,
   // without setting its ctime. 0 checks every entry. See RepairStamps.
   std::int64_t unchanged_before = 0;
+  os::WalkProgress* progress = nullptr;  // counted into for a terminal's display
 };
 
 struct RepairResult {

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "aicactl/core/errors.hpp"
+#include "aicactl/core/man_page.hpp"
 #include "aicactl/core/sudoers_template.hpp"
 #include "aicactl/core/unit_text.hpp"
 #include "aicactl/core/volume.hpp"
@@ -285,7 +286,40 @@ std::string render_cron(const Config& c) {
          bin +
          " --quiet cache repair\n"
          "7 * * * * root " +
-         bin + " disk check\n";
+         bin + " --quiet disk check\n";
+}
+
+std::string render_logrotate(const Config& c) {
+  auto quoted_paths = [](std::initializer_list<std::string> paths) {
+    std::string out;
+    for (const auto& p : paths) {
+      out += (out.empty() ? "\"" : " \"") + p + "\"";
+    }
+    return out;
+  };
+  const char* const options =
+      " {\n"
+      "\tmissingok\n"
+      "\tnotifempty\n"
+      "\tcompress\n"
+      "\tdelaycompress\n";
+  return std::string(kHeader) +
+         "# aicactl's logs (see aicactl(8)). aicactl opens them for each run, so a rotated file needs no\n"
+         "# signal. The copies on the data disk survive a re-image and keep a longer history.\n" +
+         quoted_paths({c.log_file, c.disk.alert_log}) + options +
+         "\tweekly\n"
+         "\trotate 8\n"
+         "}\n" +
+         quoted_paths({c.under_root(kPersistentLog), c.under_root(kPersistentDiskLog)}) + options +
+         "\tmonthly\n"
+         "\trotate 24\n"
+         "}\n";
+}
+
+bool has_persistent_log_dir(const Config& config) {
+  const std::string log = config.under_root(kPersistentLog);
+  const auto dir = os::lstat_path(log.substr(0, log.find_last_of('/')));
+  return dir && *dir && (*dir)->is_dir() && (*dir)->uid == 0 && ((*dir)->perms() & 022U) == 0U;
 }
 
 std::string desired_content(const FileSpec& file, std::string_view current) {
@@ -369,6 +403,16 @@ ServerSpec build_spec(const Config& c, const HostFacts& facts) {
     spec.files.push_back(std::move(binary));
   }
   add_file(kCronFile, Setting{FileFormat::whole, "", {}, render_cron(c)});
+  add_file(kLogrotateFile, Setting{FileFormat::whole, "", {}, render_logrotate(c)});
+  // The command on PATH is a link to the binary on /data, so it survives nothing by itself but
+  // is restored by recover with the rest; a real file there (another install) is a conflict.
+  add_dir(dirs, DirSpec{parent_of(kCommandLink), "root", kPlainDir, ModePolicy::create_only, false});
+  spec.links.push_back(LinkSpec{kCommandLink, c.under_root(kInstalledBinary)});
+  add_dir(dirs, DirSpec{parent_of(parent_of(kManPageFile)), "root", kPlainDir, ModePolicy::create_only, false});
+  add_file(kManPageFile, Setting{FileFormat::whole, "", {}, kManPage});
+  if (!facts.bash_completion.empty()) {
+    add_file(kBashCompletionFile, Setting{FileFormat::whole, "", {}, facts.bash_completion});
+  }
   // The sudo rule comes last: after the binary it names and the directories above it.
   if (facts.have_visudo) {
     add_dir(dirs, DirSpec{parent_of(kSudoersFile), "root", 0750, ModePolicy::create_only, false});

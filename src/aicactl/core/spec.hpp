@@ -74,6 +74,7 @@ struct HostFacts {
   std::vector<HostKey> saved_ssh_keys;  // <data_root>/system/host/ssh/ssh_host_*
   bool have_visudo = false;             // sudo is installed: the sudoers drop-in can be validated
   std::string volume_id;                // the data volume's id (stamp and local record); "" = none yet
+  std::string bash_completion;          // the bash completion script (made by the CLI); "": not installed
 };
 
 // Reads the facts; `config` says where the saved host keys live. volume_id is the stamp's id.
@@ -90,12 +91,27 @@ struct HostFacts {
 [[nodiscard]] std::vector<std::string> sudo_commands(const Config& config);
 // /etc/sudoers.d/aicactl from the template etc/sudoers.in.
 [[nodiscard]] std::string render_sudoers(const Config& config);
-// /etc/cron.d/aicactl: `cache repair` every 15 minutes, `disk check` hourly, as root.
+// /etc/cron.d/aicactl: `cache repair` every 15 minutes, `disk check` hourly, as root, both with
+// --quiet (cron mails whatever a job prints).
 [[nodiscard]] std::string render_cron(const Config& config);
+// /etc/logrotate.d/aicactl: the logs under /var/log weekly, their copies on the data disk monthly.
+[[nodiscard]] std::string render_logrotate(const Config& config);
 
 inline constexpr const char* kInstalledBinary = "system/bin/aicactl";
 inline constexpr const char* kSavedHostKeys = "system/host/ssh";
 inline constexpr const char* kSudoersFile = "/etc/sudoers.d/aicactl";  // no dot: sudo skips those
 inline constexpr const char* kCronFile = "/etc/cron.d/aicactl";        // no dot: cron skips those
+inline constexpr const char* kLogrotateFile = "/etc/logrotate.d/aicactl";
+// Copies of the log and the disk alert log on the data disk (under data_root), so the history
+// survives a re-image.
+inline constexpr const char* kPersistentLog = "system/log/aicactl.log";
+inline constexpr const char* kPersistentDiskLog = "system/log/aicactl-disk.log";
+// Whether the copies may be written: their directory exists, root-owned, not a symlink, not
+// writable by group/other (as setup makes it).
+[[nodiscard]] bool has_persistent_log_dir(const Config& config);
+// Day one: `aicactl` on root's PATH (and sudo's secure_path), `man aicactl`, tab completion.
+inline constexpr const char* kCommandLink = "/usr/local/sbin/aicactl";
+inline constexpr const char* kManPageFile = "/usr/local/share/man/man8/aicactl.8";
+inline constexpr const char* kBashCompletionFile = "/etc/bash_completion.d/aicactl";
 
 }  // namespace aicactl::core

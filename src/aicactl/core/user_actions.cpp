@@ -238,6 +238,8 @@ os::Result<void> apply_make_symlink(const MakeSymlink& a) {
     if (::unlinkat(pfd, name, AT_REMOVEDIR) != 0) {  // only an empty directory goes
       return os::fail("replace directory with a link", a.link);
     }
+  } else if (info && !info->is_symlink()) {  // a file that appeared since the plan stays
+    return os::fail("replace (exists and is not a symlink)", a.link, EEXIST);
   }
   const std::string temp = "." + parent->second + ".aicactl-" + random_suffix();
   if (::symlinkat(a.target.c_str(), pfd, temp.c_str()) != 0) {

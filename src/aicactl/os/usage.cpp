@@ -68,7 +68,7 @@ Result<UsageScan> scan_usage(std::string_view root, const UsageOptions& options)
     t.apparent_bytes += info.size;
     ++t.entries;
   };
-  auto walked = walk_tree(root, WalkOptions{threads}, visit);
+  auto walked = walk_tree(root, WalkOptions{threads, options.progress}, visit);
   if (!walked) {
     return std::unexpected(walked.error());
   }

@@ -21,9 +21,12 @@ struct UsageTotals {
   std::uint64_t entries = 0;         // directories, files, symlinks, ... (the root included)
 };
 
+struct WalkProgress;  // walk.hpp
+
 struct UsageOptions {
   unsigned threads = 2;
   std::optional<uid_t> only_uid;  // count only entries owned by this uid (all are walked)
+  WalkProgress* progress = nullptr;
 };
 
 struct UsageScan {

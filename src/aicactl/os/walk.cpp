@@ -199,6 +199,7 @@ class Walker {
       return;
     }
     ++counts_[worker].directories;
+    count_progress(*info);
     const int parent_fd = dir.parent_fd ? dir.parent_fd->get() : -1;
     visit_(
         WalkEntry{parent_fd, dir.node->name.c_str(), opened.get(), &*info, dir.parent_path.get(), dir.depth, worker});
@@ -263,8 +264,16 @@ class Walker {
           continue;
         }
         ++counts_[worker].others;
+        count_progress(*info);
         visit_(WalkEntry{dfd, name, -1, &*info, path.get(), depth, worker});
       }
+    }
+  }
+
+  void count_progress(const FileInfo& info) const {
+    if (options_.progress != nullptr) {
+      options_.progress->entries.fetch_add(1, std::memory_order_relaxed);
+      options_.progress->bytes.fetch_add(info.blocks * 512, std::memory_order_relaxed);
     }
   }
 

@@ -3,6 +3,7 @@
 // fd, never follows a symlink and never enters another mount. Optionally runs on several threads.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -27,8 +28,16 @@ struct WalkEntry {
   [[nodiscard]] std::string path() const { return join_path(*dir_path, name); }
 };
 
+// A walk's progress for a display: entries visited and their allocated bytes, read by another
+// thread while the walk runs.
+struct WalkProgress {
+  std::atomic<std::uint64_t> entries{0};
+  std::atomic<std::uint64_t> bytes{0};
+};
+
 struct WalkOptions {
   unsigned threads = 2;
+  WalkProgress* progress = nullptr;  // counted into when set (a terminal's display)
 };
 
 struct WalkSummary {

@@ -38,7 +38,7 @@ VS_LAST_CMD=""
 # Scenarios that only test the harness itself set VS_NEEDS_BIN=0 before vs_main.
 : "${VS_NEEDS_BIN:=1}"
 # Where the binary under test is installed inside the server (on the volatile root disk).
-VS_BIN_INSIDE="/usr/local/sbin/aicactl"
+VS_BIN_INSIDE="/usr/local/bin/aicactl"
 VS_UNSHARE=(--mount --pid --net --uts --ipc --fork --propagation private)
 # Inside the server, where each command's stdout and stderr go (a tmpfs of the server).
 VS_IO_INSIDE="/run/vserver-io"
@@ -221,7 +221,7 @@ vs__mount_data() {
 # boot, reboot
 
 # vs_boot [--no-install] [--no-data]: mounts a pristine server root. Unless --no-install, the
-# binary under test is installed as /usr/local/sbin/aicactl (root:root 0755), as an admin
+# binary under test is installed as /usr/local/bin/aicactl (root:root 0755), as an admin
 # would. --no-data leaves the data disk out: /data is then a plain (empty) directory on the
 # volatile root disk, as when the data disk failed to mount; the data disk itself is kept for
 # a later boot without --no-data.

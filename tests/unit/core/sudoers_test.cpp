@@ -115,7 +115,7 @@ TEST(RenderCron, RootJobsThroughTheInstalledBinary) {
   EXPECT_TRUE(has_line(text, "SHELL=/bin/sh")) << text;
   EXPECT_TRUE(has_line(text, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")) << text;
   EXPECT_TRUE(has_line(text, "*/15 * * * * root /data/system/bin/aicactl --quiet cache repair")) << text;
-  EXPECT_TRUE(has_line(text, "7 * * * * root /data/system/bin/aicactl disk check")) << text;
+  EXPECT_TRUE(has_line(text, "7 * * * * root /data/system/bin/aicactl --quiet disk check")) << text;
   EXPECT_EQ(text.back(), '\n');  // cron ignores a last line without one
 }
 
@@ -141,6 +141,40 @@ TEST(BuildSpec, SudoersAndCronFilesAreManaged) {
                            [](const FileSpec& f) { return f.path.starts_with("/etc/sudoers.d/"); }));
   ASSERT_EQ(without.notes.size(), 1U);
   EXPECT_NE(without.notes[0].find("visudo"), std::string::npos);
+}
+
+TEST(RenderLogrotate, BothLogsAndTheirCopiesOnData) {
+  Config c = default_config();
+  c.log_file = "/var/log/my aicactl.log";
+  const std::string text = render_logrotate(c);
+  EXPECT_TRUE(has_line(text, "\"/var/log/my aicactl.log\" \"/var/log/aicactl-disk.log\" {")) << text;
+  EXPECT_TRUE(has_line(text, "\"/data/system/log/aicactl.log\" \"/data/system/log/aicactl-disk.log\" {")) << text;
+  EXPECT_TRUE(has_line(text, "\tmissingok")) << text;
+  EXPECT_EQ(std::count(text.begin(), text.end(), '{'), std::count(text.begin(), text.end(), '}'));
+}
+
+TEST(BuildSpec, DayOneFilesAndTheCommandLink) {
+  HostFacts facts;
+  facts.bash_completion = "complete -F _aicactl aicactl\n";
+  const ServerSpec spec = build_spec(default_config(), facts);
+  auto file = [&spec](const std::string& path) {
+    return std::find_if(spec.files.begin(), spec.files.end(), [&](const FileSpec& f) { return f.path == path; });
+  };
+  for (const char* path : {kLogrotateFile, kManPageFile, kBashCompletionFile}) {
+    ASSERT_NE(file(path), spec.files.end()) << path;
+    EXPECT_EQ(file(path)->mode, 0644U) << path;
+  }
+  EXPECT_NE(desired_content(*file(kManPageFile), "").find(".TH \"AICACTL\""), std::string::npos);
+  EXPECT_EQ(desired_content(*file(kBashCompletionFile), ""), facts.bash_completion);
+  auto link =
+      std::find_if(spec.links.begin(), spec.links.end(), [](const LinkSpec& l) { return l.path == kCommandLink; });
+  ASSERT_NE(link, spec.links.end());
+  EXPECT_EQ(link->target, "/data/system/bin/aicactl");
+
+  facts.bash_completion.clear();  // no CLI (unit tests): no completion file
+  const ServerSpec without = build_spec(default_config(), facts);
+  EXPECT_TRUE(std::none_of(without.files.begin(), without.files.end(),
+                           [](const FileSpec& f) { return f.path == kBashCompletionFile; }));
 }
 
 // A server whose chain to the binary is "/" -> "/data" -> "/data/system/bin" -> the binary.
