@@ -35,6 +35,7 @@ int run_show(const GlobalOptions& options) {
                        {"mail_to", c.disk.mail_to},
                        {"textfile", c.disk.textfile},
                        {"top", c.disk.top}}},
+                     {"clean", {{"incomplete_min_age_hours", c.clean_incomplete_hours}}},
                      {"file", {{"path", options.config_path}, {"exists", !c.source.empty()}}}};
     std::cout << j.dump(2) << "\n";
   } else if (c.source.empty()) {

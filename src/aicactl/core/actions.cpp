@@ -183,6 +183,9 @@ os::Result<void> apply_sudoers_file(const WriteFile& a) {
     }
     previous = text->value_or("");
   }
+  if (auto kept = detail::keep_old_copy(a); !kept) {
+    return kept;
+  }
   auto file = os::AtomicFile::create(a.path, a.mode, a.uid, a.gid);
   if (!file) {
     return std::unexpected(file.error());
@@ -241,7 +244,10 @@ std::string describe(const Action& action, Tense t) {
           },
           [&](const WriteFile& a) {
             return std::string(a.replace ? verb(t, "Would update", "Updated") : verb(t, "Would write", "Wrote")) + " " +
-                   quoted(a.path) + " (" + octal(a.mode) + ")";
+                   quoted(a.path) + " (" + octal(a.mode) + ")" +
+                   (a.keep_old.empty()
+                        ? std::string()
+                        : std::string(verb(t, ", keeping", ", kept")) + " the edited file as " + quoted(a.keep_old));
           },
           [&](const Conflict& a) { return "Cannot manage " + quoted(a.path) + ": " + a.reason; },
           [&](const CreateAccount& a) {

@@ -46,6 +46,9 @@ struct Config {
   std::string conda_prefix = "apps/miniconda3";
   std::string uv_dir = "apps/uv";
   DiskConfig disk;
+  // [clean] incomplete_min_age_hours: `cache clean` never removes a `*.incomplete` download
+  // (huggingface_hub's partial blobs) modified less than this many hours ago.
+  int clean_incomplete_hours = 24;
   std::string source;  // the file it was read from; "" when it is the built-in defaults
 
   [[nodiscard]] std::string under_root(std::string_view relative) const;

@@ -17,6 +17,7 @@ enum class ExitCode : int {
   bad_data = 65,
   no_volume = 69,  // data_root is not mounted, or not the volume aicactl set up (core/volume.hpp)
   partial = 73,
+  temp_failure = 75,  // the lock stayed held for --wait seconds: try again later
   needs_root = 77,
 };
 

@@ -178,8 +178,18 @@ bool is_expired(const UserRecord& record, std::string_view today) {
   return !record.expires.empty() && record.expires <= today;  // shadow: expired from that day on
 }
 
-void validate_user_name(const std::string& name) {
+std::string user_name_problem(std::string_view name) {
   if (auto why = name_problem(name); !why.empty()) {
+    return why;
+  }
+  if (name.front() == '_') {
+    return "must start with a lower-case letter (Debian's NAME_REGEX for login names, see adduser.conf(5))";
+  }
+  return "";
+}
+
+void validate_user_name(const std::string& name) {
+  if (auto why = user_name_problem(name); !why.empty()) {
     std::string shown;
     for (char c : name) {
       shown += (c == '\n') ? std::string("\\n") : std::string(1, c);
