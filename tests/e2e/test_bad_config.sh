@@ -27,6 +27,15 @@ run_cases() {
   config_case absolute-cache $'[caches]\npip = "/etc"' pip
   config_case wrong-type $'[layout]\ngroup = 42' group
   config_case syntax-error $'[layout\ngroup = "gpu-users"' aicactl
+  # A shared tree is made group-writable: never a system directory, a home or another tree;
+  # the sharing group is never a system or administrators' group (issue 9, A.4).
+  config_case cache-on-system $'[caches]\npip = "system"' caches.pip
+  config_case cache-on-users $'[caches]\npip = "users"' caches.pip
+  config_case cache-in-a-home $'[caches]\npip = "users/bob/.ssh"' caches.pip
+  config_case model-on-apps $'[models]\nhuggingface = "apps"' models.huggingface
+  config_case nested-caches $'[caches]\npip = "cache/uv/pip"' "cache/uv"
+  config_case root-group $'[layout]\ngroup = "root"' layout.group
+  config_case sudo-group $'[layout]\ngroup = "sudo"' layout.group
 }
 
 vs_step "bad configs on a fresh server"
