@@ -28,8 +28,26 @@ check_installed() {  # what
 
 vs_boot
 vs_assert_absent "$LINK"
-vs_setup
+
+vs_step "config show before there is a configuration file"
+vs_aicactl config show
+vs_assert_rc 0
+vs_assert_eq "# effective configuration: built-in defaults ('/data/system/config/aicactl.toml' does not exist)" \
+  "$(head -n 1 <<<"$VS_OUT")" "first line of config show without a file"
+vs_aicactl --json config show
+vs_assert_rc 0
+vs_assert_eq false "$(vs_json 'j["file"]["exists"]')" "config show --json: file.exists"
+vs_assert_eq apps/uv "$(vs_json 'j["apps"]["uv_dir"]')" "config show --json: apps.uv_dir"
+vs_assert_eq apps/miniconda3 "$(vs_json 'j["apps"]["conda_prefix"]')" "config show --json: apps.conda_prefix"
+vs_assert_eq true "$(vs_json 'j["recover"]["require_mount"]')" "config show --json: recover.require_mount"
+
+vs_step "setup -v: each change once"
+vs_aicactl -v setup
+vs_assert_rc 0 "aicactl -v setup"
 vs_assert_contains "$VS_OUT" "$LINK" "setup's output"
+change="Created directory '/data/cache/pip'"
+vs_assert_eq 1 "$(grep -cF "$change" <<<"$VS_OUT$VS_ERR")" "times setup -v prints '$change' (stdout and stderr)"
+vs_assert_contains "$(vs_run 'cat /var/log/aicactl.log')" "$change" "the log after setup -v"
 
 vs_step "root types the README's commands"
 check_installed "after setup"
@@ -48,6 +66,18 @@ vs_assert_as_ok alice "sudo -n aicactl disk usage --mine" "sudo -n aicactl disk 
 vs_assert_as_fails alice "sudo -n aicactl cache clean --pip --older-than 0" "sudo -n aicactl with an extra option"
 vs_assert_as_fails alice "sudo -n aicactl setup" "sudo -n aicactl setup"
 vs_assert_as_fails mallory "sudo -n aicactl cache clean --pip" "mallory (not a member): sudo -n aicactl"
+
+vs_step "user list: aligned columns, du-style usage"
+vs_assert_as_ok alice 'head -c 16384 /dev/urandom > f16k' "alice writes 16 KiB"
+vs_aicactl user list --usage
+vs_assert_rc 0
+header=$(sed -n 1p <<<"$VS_OUT")
+row=$(grep '^alice ' <<<"$VS_OUT")
+vs_assert_match ' [0-9]+K$' "$row" "alice's usage (not 0.0G)"
+cols() {  # the character (not byte) columns where ACCOUNT (or the first mark) and USAGE start
+  python3 -c 'import re, sys; l = sys.argv[1]; print(l.index(sys.argv[2]), re.search(r"\S+$", l).start())' "$1" "$2"
+}
+vs_assert_eq "$(cols "$header" ACCOUNT)" "$(cols "$row" '✓')" "columns of alice's row under the header"
 
 vs_step "a second setup and doctor: nothing to do"
 vs_setup
@@ -71,6 +101,7 @@ vs_assert_absent "$MAN"
 vs_assert_absent "$COMPLETION"
 vs_try vs_run "$BIN recover"
 vs_assert_rc 0 "$BIN recover"
+vs_assert_eq "" "$VS_ERR" "recover's stderr after a full success"
 check_installed "after recover"
 vs_assert_as_ok alice "sudo -n aicactl cache clean --pip" "sudo -n aicactl cache clean --pip after recover"
 vs_pass

@@ -434,7 +434,8 @@ print(v if isinstance(v, str) else json.dumps(v))
 
 # vs_snapshot [--no-times] NAME [PATH...]: records type, owner, group, mode, size, link target
 # and ctime (unless --no-times) of every entry below PATHs (default /etc /data /home
-# /usr/etc), plus every extended ACL (getfacl), sorted by path.
+# /usr/etc), plus every extended ACL (getfacl), sorted by path. /data/system/log and its logs
+# (every mutating run appends to them, like /var/log) are left out.
 vs_snapshot() {
   local fmt='%p %y %u %g %m %s %l %C@\n'
   if [[ ${1:-} == --no-times ]]; then
@@ -450,7 +451,7 @@ vs_snapshot() {
   vs_run "
     for p in$qpaths; do
       [ -e \"\$p\" ] || [ -L \"\$p\" ] || continue
-      find \"\$p\" -xdev -printf $(printf '%q' "$fmt")
+      find \"\$p\" -xdev -path /data/system/log -prune -o -printf $(printf '%q' "$fmt")
       getfacl -R -P -p -s -- \"\$p\" 2>/dev/null | awk '
         /^# file: / { f = substr(\$0, 9); next }
         /^#/ { next }
