@@ -3,6 +3,7 @@
 #include "aicactl/cli/render.hpp"
 #include "aicactl/core/doctor.hpp"
 #include "aicactl/core/errors.hpp"
+#include "aicactl/core/registry.hpp"
 #include "aicactl/core/spec.hpp"
 
 namespace aicactl::cli {
@@ -11,7 +12,9 @@ namespace {
 int run_doctor(const GlobalOptions& options) {
   const core::Config config = load_config(options);
   const core::ServerSpec spec = core::build_spec(config, core::read_host_facts(config));
-  const core::DoctorReport report = core::run_doctor(config, spec, core::inspect(spec));
+  core::DoctorReport report = core::run_doctor(config, spec, core::inspect(spec));
+  const auto accounts = core::account_checks(config, core::load_registry(config.under_root(core::kRegistryFile)));
+  report.checks.insert(report.checks.end(), accounts.begin(), accounts.end());
   render_doctor(options, report);
   return static_cast<int>(report.ok() ? core::ExitCode::ok : core::ExitCode::check_failed);
 }

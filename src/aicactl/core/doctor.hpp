@@ -7,6 +7,7 @@
 
 #include "aicactl/core/config.hpp"
 #include "aicactl/core/plan.hpp"
+#include "aicactl/core/registry.hpp"
 
 namespace aicactl::core {
 
@@ -23,5 +24,9 @@ struct DoctorReport {
 };
 
 [[nodiscard]] DoctorReport run_doctor(const Config& config, const ServerSpec& spec, const ServerState& state);
+
+// One check per registered user: the account is whole (passwd and shadow entries, its groups
+// with their gshadow entries, its memberships), read from the same planner as `user repair`.
+[[nodiscard]] std::vector<Check> account_checks(const Config& config, const Registry& registry);
 
 }  // namespace aicactl::core

@@ -12,6 +12,7 @@
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
+#include "aicactl/os/temp_dir.hpp"
 #include "aicactl/os/tree_ops.hpp"
 #include "aicactl/os/walk.hpp"
 
@@ -114,34 +115,46 @@ std::vector<HostKey> read_host_keys(const std::string& dir) {
   return keys;
 }
 
+namespace {
+
+// Where npm reads its global config, or why it could not say (then `problem` is set).
+struct NpmAnswer {
+  std::string path;
+  std::string problem;
+};
+
 // Asks npm where it reads its global config. npm must not write logs or a cache anywhere
 // while we ask (least of all into the shared npm cache its config points at): a private,
-// throwaway cache dir and no logs.
-std::string ask_npm(const std::string& npm) {
-  char scratch[] = "/tmp/aicactl-npm-XXXXXX";
-  const bool have_scratch = ::mkdtemp(scratch) != nullptr;
+// throwaway cache dir (one a killed run left behind goes first) and no logs.
+NpmAnswer ask_npm(const std::string& npm) {
+  (void)os::remove_stale_temp_dirs("/tmp", "aicactl-npm-");
+  auto scratch = os::TempDir::create("/tmp", "aicactl-npm-");
   auto r = os::run_program(
       {npm, "config", "get", "globalconfig"},
-      {std::string("npm_config_cache=") + (have_scratch ? scratch : "/nonexistent"), "npm_config_logs_max=0",
+      {"npm_config_cache=" + (scratch ? scratch->path() : std::string("/nonexistent")), "npm_config_logs_max=0",
        "npm_config_update_notifier=false", "npm_config_audit=false", "npm_config_fund=false"});
-  if (have_scratch) {
-    if (auto tmp = os::open_dir("/tmp")) {
-      (void)os::remove_tree_at(tmp->get(), scratch + 5, scratch);
-    }
+  const std::string asked = "'" + npm + " config get globalconfig'";
+  if (!r) {
+    return {"", asked + " could not run: " + r.error().message()};
   }
-  if (!r || r->exit_code != 0) {
-    return "";
+  if (r->exit_code != 0) {
+    std::string why = r->err.substr(0, r->err.find('\n'));
+    return {"", asked + " failed (exit status " + std::to_string(r->exit_code) + (why.empty() ? "" : ": " + why) + ")"};
   }
   std::string p = r->out;
   while (!p.empty() && (p.back() == '\n' || p.back() == '\r' || p.back() == ' ')) {
     p.pop_back();
   }
-  return (!p.empty() && p.front() == '/' && p.find('\n') == std::string::npos) ? p : "";
+  if (p.empty() || p.front() != '/' || p.find('\n') != std::string::npos) {
+    return {"", asked + " did not answer with an absolute path"};
+  }
+  return {p, ""};
 }
 
 // npm takes most of a second to start, which a healthy `recover` or a cron `doctor` should not
-// pay each time: the answer is kept in the root-only lock dir, keyed by npm's identity.
-std::string npm_globalconfig(const std::string& npm, const std::string& lock_dir) {
+// pay each time: the answer is kept in the root-only lock dir, keyed by npm's identity (a
+// failure is not kept: the next run asks again).
+NpmAnswer npm_globalconfig(const std::string& npm, const std::string& lock_dir) {
   struct stat st {};
   if (::stat(npm.c_str(), &st) != 0) {
     return ask_npm(npm);
@@ -154,15 +167,20 @@ std::string npm_globalconfig(const std::string& npm, const std::string& lock_dir
     if (!value.empty() && value.back() == '\n') {
       value.pop_back();
     }
-    return value;
+    if (!value.empty()) {
+      return {value, ""};
+    }
   }
-  std::string answer = ask_npm(npm);
+  NpmAnswer answer = ask_npm(npm);
   auto dir = os::lstat_path(lock_dir);
-  if (::geteuid() == 0 && dir && *dir && (*dir)->is_dir() && (*dir)->uid == 0 && ((*dir)->perms() & 077U) == 0U) {
-    (void)os::write_file_atomically(cache, key + answer + "\n", 0600, 0, 0);
+  if (answer.problem.empty() && ::geteuid() == 0 && dir && *dir && (*dir)->is_dir() && (*dir)->uid == 0 &&
+      ((*dir)->perms() & 077U) == 0U) {
+    (void)os::write_file_atomically(cache, key + answer.path + "\n", 0600, 0, 0);
   }
   return answer;
 }
+
+}  // namespace
 
 HostFacts read_host_facts(const Config& config) {
   HostFacts facts;
@@ -170,7 +188,9 @@ HostFacts read_host_facts(const Config& config) {
   facts.saved_ssh_keys = read_host_keys(config.under_root(kSavedHostKeys));
   facts.have_visudo = !os::find_program("visudo").empty();
   if (auto npm = os::find_program("npm"); !npm.empty()) {
-    facts.npm_globalconfig = npm_globalconfig(npm, config.lock_dir);
+    auto answer = npm_globalconfig(npm, config.lock_dir);
+    facts.npm_globalconfig = std::move(answer.path);
+    facts.npm_problem = std::move(answer.problem);
   }
   auto exe = os::read_self_exe();
   if (!exe) {
@@ -330,6 +350,8 @@ ServerSpec build_spec(const Config& c, const HostFacts& facts) {
   }
   if (auto npm = c.cache_path("npm"); !npm.empty() && !facts.npm_globalconfig.empty()) {
     add_file(facts.npm_globalconfig, Setting{FileFormat::keyvalue, "", {"cache"}, npm});
+  } else if (!npm.empty() && !facts.npm_problem.empty()) {
+    spec.problems.emplace_back("npm's global config", facts.npm_problem + ": its cache setting is not written");
   }
   add_file(std::string("/etc/systemd/system/") + kRecoverUnitName, Setting{FileFormat::whole, "", {}, kRecoverUnit});
   add_dir(dirs,
