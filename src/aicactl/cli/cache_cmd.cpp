@@ -45,7 +45,11 @@ int run_repair(const GlobalOptions& options, bool full) {
   auto progress = std::make_optional<ProgressDisplay>(options, "cache repair");
   for (const auto& tree : config.shared_trees()) {
     auto info = os::lstat_path(tree);
-    if (!info || !*info) {
+    if (!info) {  // an I/O error is a failure of this tree, never "does not exist"
+      results.push_back(core::RepairResult{tree, 0, 0, 0, {}, {}, {info.error().message()}});
+      continue;
+    }
+    if (!*info) {
       notes.push_back("'" + tree + "' does not exist; run 'aicactl setup'");
       continue;
     }

@@ -16,9 +16,11 @@ int run_doctor(const GlobalOptions& options) {
   if (volume.ok) {
     const core::ServerSpec spec = core::build_spec(config, host_facts(options, config));
     report = core::run_doctor(config, spec, core::inspect(spec));
-    const auto notes =
-        core::user_notes(config, core::load_registry(config.under_root(core::kRegistryFile)), core::utc_today());
+    const core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
+    const auto notes = core::user_notes(config, registry, core::utc_today());
     report.notes.insert(report.notes.end(), notes.begin(), notes.end());
+    const auto accounts = core::account_checks(config, registry);
+    report.checks.insert(report.checks.end(), accounts.begin(), accounts.end());
   }
   report.checks.insert(report.checks.begin(), std::move(volume));
   render_doctor(options, report);

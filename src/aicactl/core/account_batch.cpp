@@ -84,6 +84,9 @@ Report restore_accounts(const os::AccountBatch& batch, const std::string& etc_di
   for (const auto& [group, user] : outcome->memberships_added) {
     changed("add-to-group", user, "Added '" + user + "' to group '" + group + "'");
   }
+  for (const auto& what : outcome->completed) {
+    changed("complete-account", what, "Completed the half-written " + what);
+  }
   for (const auto& [name, reason] : outcome->refused) {
     report.notes.push_back("Not restored in the batch: '" + name + "': " + reason);
   }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 
 #include "aicactl/core/shared_acl.hpp"
 #include "aicactl/core/user_actions.hpp"
@@ -82,6 +83,20 @@ os::Result<void> apply_create_group(const CreateGroup& a) {
   return detail::run_tool({"groupadd", "--", a.name}, a.name);
 }
 
+os::Result<void> apply_complete_account(const CompleteAccount& a) {
+  constexpr long kSecondsPerDay = 86400;
+  auto out = os::apply_account_batch(a.batch, "/etc", static_cast<long>(std::time(nullptr) / kSecondsPerDay));
+  if (!out) {
+    return std::unexpected(out.error());
+  }
+  if (!out->refused.empty()) {
+    return os::fail(
+        "complete the account files (" + out->refused.front().first + ": " + out->refused.front().second + ") for",
+        a.name, 0);
+  }
+  return {};
+}
+
 os::Result<void> apply_create_directory(const CreateDirectory& a) {
   auto gid = gid_of(a.group);
   if (!gid) {
@@ -93,17 +108,27 @@ os::Result<void> apply_create_directory(const CreateDirectory& a) {
   }
   const char* name = parent->second.c_str();
   // Created closed, then opened by fd and given its owner and mode: the umask never matters.
-  if (::mkdirat(parent->first.get(), name, 0700) != 0 && errno != EEXIST) {
-    return os::fail("create directory", a.path);
+  bool made = true;
+  if (::mkdirat(parent->first.get(), name, 0700) != 0) {
+    if (errno != EEXIST) {
+      return os::fail("create directory", a.path);
+    }
+    made = false;
   }
   auto fd = os::open_dir_at(parent->first.get(), name, a.path);
   if (!fd) {
     return std::unexpected(fd.error());
   }
-  if (auto r = os::chown_fd(fd->get(), 0, *gid, a.path); !r) {
-    return r;
+  auto r = os::chown_fd(fd->get(), 0, *gid, a.path);
+  if (r) {
+    r = os::chmod_fd(fd->get(), a.mode, a.path);
   }
-  return os::chmod_fd(fd->get(), a.mode, a.path);
+  if (!r && made) {
+    // A create-only dir (/etc/conda) that exists is never fixed later: left at 0700 by a failed
+    // chown it would stay so. Removed (it is empty: just made), the next run makes it again.
+    (void)::unlinkat(parent->first.get(), name, AT_REMOVEDIR);
+  }
+  return r;
 }
 
 os::Result<void> apply_ownership(const SetOwnership& a) {
@@ -268,6 +293,18 @@ std::string describe(const Action& action, Tense t) {
           [&](const MakeSymlink& a) {
             return std::string(verb(t, "Would link", "Linked")) + " " + quoted(a.link) + " -> " + quoted(a.target);
           },
+          [&](const CompleteAccount& a) {
+            std::string missing;
+            for (const auto& m : a.missing) {
+              missing += (missing.empty() ? "" : ", ") + m;
+            }
+            return std::string(verb(t, "Would complete", "Completed")) + " the half-written " + quoted(a.name) +
+                   " (missing: " + missing + ")";
+          },
+          [&](const RemoveLeftover& a) {
+            return std::string(verb(t, "Would remove", "Removed")) + " " + quoted(os::join_path(a.dir, a.name)) +
+                   ", left by an interrupted run";
+          },
       },
       action);
 }
@@ -287,6 +324,8 @@ std::string kind_of(const Action& action) {
           [](const CreateHome&) { return "create-home"; },
           [](const MigrateHome&) { return "migrate-home"; },
           [](const MakeSymlink&) { return "link"; },
+          [](const CompleteAccount&) { return "complete-account"; },
+          [](const RemoveLeftover&) { return "remove-leftover"; },
       },
       action);
 }
@@ -298,6 +337,8 @@ std::string target_of(const Action& action) {
                         [](const AddToGroup& a) { return a.user; },
                         [](const MigrateHome& a) { return a.from; },
                         [](const MakeSymlink& a) { return a.link; },
+                        [](const CompleteAccount& a) { return a.name; },
+                        [](const RemoveLeftover& a) { return os::join_path(a.dir, a.name); },
                         [](const auto& a) { return a.path; },
                     },
                     action);
@@ -320,6 +361,8 @@ os::Result<void> apply(const Action& action) {
           [](const CreateHome& a) { return detail::apply_create_home(a); },
           [](const MigrateHome& a) { return detail::apply_migrate_home(a); },
           [](const MakeSymlink& a) { return detail::apply_make_symlink(a); },
+          [](const CompleteAccount& a) { return apply_complete_account(a); },
+          [](const RemoveLeftover& a) { return os::remove_stale_temp(a.dir, a.name); },
       },
       action);
 }

@@ -12,6 +12,7 @@
 
 #include "aicactl/os/acl.hpp"
 #include "aicactl/os/error.hpp"
+#include "aicactl/os/passwd_db.hpp"
 
 namespace aicactl::core {
 
@@ -89,6 +90,21 @@ struct WriteFile {
   // When set: the current content (edited by hand) is first saved there (root, 0600).
   std::string keep_old{};
 };
+// Completes a half-written account or group (left by an interrupted useradd, groupadd or batch:
+// passwd without its shadow entry, group without its gshadow entry, an account whose primary
+// group is missing) in one locked edit of the account files, in an order that keeps them
+// consistent (os/passwd_db).
+struct CompleteAccount {
+  std::string name;
+  std::vector<std::string> missing;  // what is added, for the description
+  os::AccountBatch batch;
+};
+// A temp file or link of ours that a killed run left behind (os::stale_temps): removed after
+// checking again that no live run holds it.
+struct RemoveLeftover {
+  std::string dir;
+  std::string name;
+};
 // Something in the way that aicactl must not fix by itself (e.g. a symlink where a directory
 // belongs). Applying it always fails with the reason.
 struct Conflict {
@@ -96,8 +112,9 @@ struct Conflict {
   std::string reason;
 };
 
-using Action = std::variant<CreateGroup, CreateDirectory, SetOwnership, SetMode, SetSharedAcl, WriteFile, Conflict,
-                            CreateAccount, AddToGroup, CreateHome, MigrateHome, MakeSymlink>;
+using Action =
+    std::variant<CreateGroup, CreateDirectory, SetOwnership, SetMode, SetSharedAcl, WriteFile, Conflict, CreateAccount,
+                 AddToGroup, CreateHome, MigrateHome, MakeSymlink, CompleteAccount, RemoveLeftover>;
 
 enum class Tense { future, past };
 

@@ -1,10 +1,12 @@
 #include "aicactl/core/doctor.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "aicactl/core/users.hpp"
 #include "aicactl/core/volume.hpp"
 #include "aicactl/os/fs.hpp"
+#include "aicactl/os/passwd_db.hpp"
 
 namespace aicactl::core {
 namespace {
@@ -23,6 +25,33 @@ Check lock_dir_check(const Config& config) {
   if (!st.is_dir() || st.uid != 0 || (st.perms() & 077U) != 0U) {
     check.ok = false;
     check.detail = "must be a directory owned by root with mode 0700";
+  }
+  return check;
+}
+
+// Every local account with its shadow entry and every local group with its gshadow entry: what
+// an interrupted useradd/groupadd breaks (also for accounts aicactl never registered).
+Check account_files_check() {
+  Check check{
+      "every account in /etc/passwd has its /etc/shadow entry, every group in /etc/group its /etc/gshadow entry", true,
+      ""};
+  auto local = os::read_local_accounts("/etc");
+  if (!local) {
+    return Check{check.name, false, local.error().message()};
+  }
+  auto lacking = [&](const std::set<std::string>& names, const std::set<std::string>& shadow, const char* what) {
+    for (const auto& name : names) {
+      if (!shadow.contains(name)) {
+        check.ok = false;
+        check.detail += (check.detail.empty() ? "" : "; ") + ("'" + name + "' has no " + what + " entry");
+      }
+    }
+  };
+  if (local->has_shadow) {
+    lacking(local->passwd, local->shadow, "/etc/shadow");
+  }
+  if (local->has_gshadow) {
+    lacking(local->group, local->gshadow, "/etc/gshadow");
   }
   return check;
 }
@@ -76,7 +105,26 @@ DoctorReport run_doctor(const Config& config, const ServerSpec& spec, const Serv
     }
   }
   report.checks.push_back(lock_dir_check(config));
+  report.checks.push_back(account_files_check());
   return report;
+}
+
+std::vector<Check> account_checks(const Config& config, const Registry& registry) {
+  std::vector<Check> checks;
+  for (const auto& rec : registry.users) {
+    const UserSpec spec = user_spec(config, rec, AccountPolicy::restore);
+    const auto items = plan_user(spec, inspect_user(spec));
+    Check check{"account '" + rec.name + "' is whole (passwd, shadow, groups, gshadow, memberships)", true, ""};
+    // The first two items are the groups and the account (users.hpp): what `user repair` would do.
+    for (std::size_t i = 0; i < items.size() && i < 2; ++i) {
+      for (const auto& action : items[i].actions) {
+        check.ok = false;
+        check.detail += (check.detail.empty() ? "" : "; ") + describe(action, Tense::future);
+      }
+    }
+    checks.push_back(std::move(check));
+  }
+  return checks;
 }
 
 }  // namespace aicactl::core

@@ -35,4 +35,8 @@ struct DoctorReport {
 
 [[nodiscard]] DoctorReport run_doctor(const Config& config, const ServerSpec& spec, const ServerState& state);
 
+// One check per registered user: the account is whole (passwd and shadow entries, its groups
+// with their gshadow entries, its memberships), read from the same planner as `user repair`.
+[[nodiscard]] std::vector<Check> account_checks(const Config& config, const Registry& registry);
+
 }  // namespace aicactl::core

@@ -4,9 +4,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <set>
 
 #include "aicactl/core/shared_acl.hpp"
 #include "aicactl/os/accounts.hpp"
+#include "aicactl/os/atomic_file.hpp"
+#include "aicactl/os/passwd_db.hpp"
 
 namespace aicactl::core {
 namespace {
@@ -185,6 +188,10 @@ ServerState inspect(const ServerSpec& spec) {
   ServerState state;
   if (auto g = os::find_group(spec.group)) {
     state.group_gid = g->gid;
+    if (auto local = os::read_local_accounts("/etc")) {
+      state.group_half_written =
+          local->has_gshadow && local->group.contains(spec.group) && !local->gshadow.contains(spec.group);
+    }
   }
   state.acl_supported =
       spec.acl_mode == AclMode::on || (spec.acl_mode == AclMode::automatic && acl_supported_at(spec.data_root));
@@ -200,6 +207,18 @@ ServerState inspect(const ServerSpec& spec) {
       st.link_target = os::read_link(l.path);
     }
     state.paths[l.path] = std::move(st);
+  }
+  std::set<std::string> dirs_written;
+  for (const auto& f : spec.files) {
+    dirs_written.insert(f.path.substr(0, std::max<std::size_t>(f.path.find_last_of('/'), 1)));
+  }
+  for (const auto& l : spec.links) {
+    dirs_written.insert(l.path.substr(0, std::max<std::size_t>(l.path.find_last_of('/'), 1)));
+  }
+  for (const auto& dir : dirs_written) {
+    for (auto& name : os::stale_temps(dir)) {
+      state.leftovers.emplace_back(dir, std::move(name));
+    }
   }
   for (const auto& f : spec.files) {
     if (!f.trusted_path.empty()) {
@@ -262,6 +281,11 @@ Plan plan_setup(const ServerSpec& spec, const ServerState& state) {
   PlanItem group{"group '" + spec.group + "'", {}};
   if (!state.group_gid) {
     group.actions.emplace_back(CreateGroup{spec.group, std::nullopt});
+  } else if (state.group_half_written) {
+    // An interrupted groupadd: the group is there, its gshadow entry is not.
+    group.actions.emplace_back(CompleteAccount{spec.group,
+                                               {"gshadow entry of group '" + spec.group + "'"},
+                                               os::AccountBatch{{os::NewGroup{spec.group, *state.group_gid}}, {}, {}}});
   }
   plan.items.push_back(std::move(group));
   for (const auto& d : spec.dirs) {
@@ -273,6 +297,13 @@ Plan plan_setup(const ServerSpec& spec, const ServerState& state) {
     PlanItem item{"file '" + f.path + "'", {}};
     plan_file(spec, f, state, item.actions);
     plan.items.push_back(std::move(item));
+  }
+  for (const auto& [dir, name] : state.leftovers) {
+    plan.items.push_back(PlanItem{"no temp file left in '" + dir + "' by an interrupted run ('" + name + "')",
+                                  {RemoveLeftover{dir, name}}});
+  }
+  for (const auto& [what, why] : spec.problems) {
+    plan.items.push_back(PlanItem{what, {Conflict{what, why}}});
   }
   for (const auto& l : spec.links) {
     PlanItem item{"link '" + l.path + "'", {}};

@@ -29,9 +29,11 @@ struct PathState {
 };
 
 struct ServerState {
-  std::optional<gid_t> group_gid;  // nullopt: the group does not exist yet
+  std::optional<gid_t> group_gid;   // nullopt: the group does not exist yet
+  bool group_half_written = false;  // in /etc/group without its /etc/gshadow entry
   bool acl_supported = true;
   std::map<std::string, PathState> paths;
+  std::vector<std::pair<std::string, std::string>> leftovers;  // (dir, name): temps of killed runs
 };
 
 // Reads everything plan_setup looks at; changes nothing.

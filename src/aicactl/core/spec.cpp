@@ -14,6 +14,7 @@
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
+#include "aicactl/os/temp_dir.hpp"
 #include "aicactl/os/tree_ops.hpp"
 #include "aicactl/os/walk.hpp"
 
@@ -116,37 +117,50 @@ std::vector<HostKey> read_host_keys(const std::string& dir) {
   return keys;
 }
 
+namespace {
+
+// Where npm reads its global config, or why it could not say (then `problem` is set).
+struct NpmAnswer {
+  std::string path;
+  std::string problem;
+};
+
 // Asks npm where it reads its global config. npm must not write logs or a cache anywhere
 // while we ask (least of all into the shared npm cache its config points at): a private,
-// throwaway cache and logs dir, no logs. The environment is the clean helper one, so an admin's
-// NPM_CONFIG_CACHE (exported by our own profile script) cannot point it back at the shared cache;
-// npm's own directory is appended to PATH for its `#!/usr/bin/env node`.
-std::string ask_npm(const std::string& npm) {
-  char scratch[] = "/tmp/aicactl-npm-XXXXXX";
-  const bool have_scratch = ::mkdtemp(scratch) != nullptr;
-  const std::string where = have_scratch ? scratch : "/nonexistent";
+// throwaway cache and logs dir (one a killed run left behind goes first), no logs. The environment
+// is the clean helper one, so an admin's NPM_CONFIG_CACHE (exported by our own profile script)
+// cannot point it back at the shared cache; npm's own directory is appended to PATH for its
+// `#!/usr/bin/env node`.
+NpmAnswer ask_npm(const std::string& npm) {
+  (void)os::remove_stale_temp_dirs("/tmp", "aicactl-npm-");
+  auto scratch = os::TempDir::create("/tmp", "aicactl-npm-");
+  const std::string where = scratch ? scratch->path() : std::string("/nonexistent");
   auto r = os::run_program({npm, "config", "get", "globalconfig"},
                            {std::string("PATH=") + os::kSecurePath + ":" + npm.substr(0, npm.rfind('/')),
                             "npm_config_cache=" + where, "npm_config_logs_dir=" + where, "npm_config_logs_max=0",
                             "npm_config_update_notifier=false", "npm_config_audit=false", "npm_config_fund=false"});
-  if (have_scratch) {
-    if (auto tmp = os::open_dir("/tmp")) {
-      (void)os::remove_tree_at(tmp->get(), scratch + 5, scratch);
-    }
+  const std::string asked = "'" + npm + " config get globalconfig'";
+  if (!r) {
+    return {"", asked + " could not run: " + r.error().message()};
   }
-  if (!r || r->exit_code != 0) {
-    return "";
+  if (r->exit_code != 0) {
+    std::string why = r->err.substr(0, r->err.find('\n'));
+    return {"", asked + " failed (exit status " + std::to_string(r->exit_code) + (why.empty() ? "" : ": " + why) + ")"};
   }
   std::string p = r->out;
   while (!p.empty() && (p.back() == '\n' || p.back() == '\r' || p.back() == ' ')) {
     p.pop_back();
   }
-  return (!p.empty() && p.front() == '/' && p.find('\n') == std::string::npos) ? p : "";
+  if (p.empty() || p.front() != '/' || p.find('\n') != std::string::npos) {
+    return {"", asked + " did not answer with an absolute path"};
+  }
+  return {p, ""};
 }
 
 // npm takes most of a second to start, which a healthy `recover` or a cron `doctor` should not
-// pay each time: the answer is kept in the root-only lock dir, keyed by npm's identity.
-std::string npm_globalconfig(const std::string& npm, const std::string& lock_dir) {
+// pay each time: the answer is kept in the root-only lock dir, keyed by npm's identity (a
+// failure is not kept: the next run asks again).
+NpmAnswer npm_globalconfig(const std::string& npm, const std::string& lock_dir) {
   struct stat st {};
   if (::stat(npm.c_str(), &st) != 0) {
     return ask_npm(npm);
@@ -159,15 +173,20 @@ std::string npm_globalconfig(const std::string& npm, const std::string& lock_dir
     if (!value.empty() && value.back() == '\n') {
       value.pop_back();
     }
-    return value;
+    if (!value.empty()) {
+      return {value, ""};
+    }
   }
-  std::string answer = ask_npm(npm);
+  NpmAnswer answer = ask_npm(npm);
   auto dir = os::lstat_path(lock_dir);
-  if (::geteuid() == 0 && dir && *dir && (*dir)->is_dir() && (*dir)->uid == 0 && ((*dir)->perms() & 077U) == 0U) {
-    (void)os::write_file_atomically(cache, key + answer + "\n", 0600, 0, 0);
+  if (answer.problem.empty() && ::geteuid() == 0 && dir && *dir && (*dir)->is_dir() && (*dir)->uid == 0 &&
+      ((*dir)->perms() & 077U) == 0U) {
+    (void)os::write_file_atomically(cache, key + answer.path + "\n", 0600, 0, 0);
   }
   return answer;
 }
+
+}  // namespace
 
 HostFacts read_host_facts(const Config& config) {
   HostFacts facts;
@@ -180,7 +199,9 @@ HostFacts read_host_facts(const Config& config) {
   // npm from a NodeSource or Debian package is in /usr/bin; one from nodejs.org's tarball in
   // /usr/local/bin, accepted when only root can change it.
   if (auto npm = os::find_program_also_in("npm", "/usr/local/bin"); !npm.empty()) {
-    facts.npm_globalconfig = npm_globalconfig(npm, config.lock_dir);
+    auto answer = npm_globalconfig(npm, config.lock_dir);
+    facts.npm_globalconfig = std::move(answer.path);
+    facts.npm_problem = std::move(answer.problem);
   }
   auto exe = os::read_self_exe();
   if (!exe) {
@@ -380,6 +401,8 @@ ServerSpec build_spec(const Config& c, const HostFacts& facts) {
   }
   if (auto npm = c.cache_path("npm"); !npm.empty() && !facts.npm_globalconfig.empty()) {
     add_file(facts.npm_globalconfig, Setting{FileFormat::keyvalue, "", {"cache"}, npm});
+  } else if (!npm.empty() && !facts.npm_problem.empty()) {
+    spec.problems.emplace_back("npm's global config", facts.npm_problem + ": its cache setting is not written");
   }
   add_file(std::string("/etc/systemd/system/") + kRecoverUnitName, Setting{FileFormat::whole, "", {}, kRecoverUnit});
   add_dir(dirs,

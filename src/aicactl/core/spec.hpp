@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aicactl/core/actions.hpp"
@@ -64,6 +65,9 @@ struct ServerSpec {
   std::vector<FileSpec> files;     // their parents are in dirs
   std::vector<LinkSpec> links;     // after the files
   std::vector<std::string> notes;  // e.g. why the sudo rule is left out
+  // (what, why): something the spec needs that could not be learned (npm did not say where its
+  // global config is); each is a failed item of the plan, so setup exits 73 and doctor shows ✗.
+  std::vector<std::pair<std::string, std::string>> problems;
 };
 
 // Facts read from the running system that the spec depends on.
@@ -74,7 +78,8 @@ struct HostKey {
 };
 
 struct HostFacts {
-  std::string npm_globalconfig;         // "" when npm is not installed
+  std::string npm_globalconfig;         // "" when npm is not installed or did not answer
+  std::string npm_problem;              // why npm, installed, did not say where it is
   std::string self_binary;              // content of the running executable
   std::vector<HostKey> etc_ssh_keys;    // /etc/ssh/ssh_host_*
   std::vector<HostKey> saved_ssh_keys;  // <data_root>/system/host/ssh/ssh_host_*

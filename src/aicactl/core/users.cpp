@@ -7,8 +7,10 @@
 #include <array>
 #include <ctime>
 
+#include "aicactl/core/account_batch.hpp"
 #include "aicactl/core/errors.hpp"
 #include "aicactl/core/merge.hpp"
+#include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fs.hpp"
 
 namespace aicactl::core {
@@ -90,6 +92,82 @@ Action foreign_home_conflict(const UserSpec& spec, const UserState& st) {
                                       spec.record.name +
                                       "; refusing to take it over (move it away, or, if it is the same "
                                       "person's, give the new account that uid with --uid)"};
+}
+
+// What the local account files lack for an account NSS knows, as one completion (nullopt: it is
+// whole): its shadow entry, its primary group (unless `planned` creates it), the gshadow entries
+// of its groups. An interrupted useradd leaves passwd written and the rest not.
+std::optional<CompleteAccount> plan_completion(const UserSpec& spec, const UserState& st,
+                                               const std::vector<Action>& planned) {
+  if (!st.account || !st.local) {
+    return std::nullopt;
+  }
+  const UserRecord& rec = spec.record;
+  const os::LocalAccounts& local = *st.local;
+  CompleteAccount c{rec.name, {}, {}};
+  if (local.has_shadow && local.passwd.contains(rec.name) && !local.shadow.contains(rec.name)) {
+    c.missing.emplace_back("shadow entry");
+    c.batch.accounts.push_back(os::NewAccount{rec.name, st.account->uid, st.account->gid, st.account->home,
+                                              st.account->shell, epoch_day(rec.expires)});
+  }
+  const bool primary_planned = std::any_of(planned.begin(), planned.end(), [&](const Action& a) {
+    const auto* g = std::get_if<CreateGroup>(&a);
+    return g != nullptr && g->gid == st.account->gid;
+  });
+  if (!st.primary_group && !primary_planned) {
+    const std::string name = spec.policy == AccountPolicy::restore ? rec.primary.name : rec.name;
+    c.missing.push_back("primary group '" + name + "' (gid " + std::to_string(st.account->gid) + ")");
+    c.batch.groups.push_back(os::NewGroup{name, st.account->gid});
+  }
+  std::vector<os::GroupInfo> groups;
+  if (st.primary_group) {
+    groups.push_back(*st.primary_group);
+  }
+  for (const auto& g : st.groups_by_name) {
+    if (g && std::none_of(groups.begin(), groups.end(), [&](const os::GroupInfo& x) { return x.name == g->name; })) {
+      groups.push_back(*g);
+    }
+  }
+  for (const auto& g : groups) {
+    if (local.has_gshadow && local.group.contains(g.name) && !local.gshadow.contains(g.name)) {
+      c.missing.push_back("gshadow entry of group '" + g.name + "'");
+      c.batch.groups.push_back(os::NewGroup{g.name, g.gid});
+    }
+  }
+  if (c.missing.empty()) {
+    return std::nullopt;
+  }
+  return c;
+}
+
+// The skeleton files in `home` that its seeding created empty (see UserState::empty_skeleton).
+std::vector<UserState::SkelFile> empty_skeleton_files(const std::string& home, const os::FileInfo& home_info) {
+  constexpr std::int64_t kSeedingWindow = 600;   // seconds between the home's birth and its files'
+  constexpr std::int64_t kFailedWriteSlack = 2;  // seconds between a file's birth and its mtime
+  std::vector<UserState::SkelFile> out;
+  auto skel = os::open_dir("/etc/skel");
+  auto dir = os::open_dir(home);
+  if (!skel || !dir || home_info.btime_sec == 0) {
+    return out;
+  }
+  auto names = os::list_dir(skel->get(), "/etc/skel");
+  if (!names) {
+    return out;
+  }
+  for (const auto& name : *names) {
+    auto want = os::stat_at(skel->get(), name.c_str());
+    auto have = os::stat_at(dir->get(), name.c_str());
+    // The write that failed may still have set the mtime, a moment after the birth.
+    if (!want || !have || !want->is_regular() || want->size == 0 || !have->is_regular() || have->size != 0 ||
+        have->nlink != 1 || have->mtime < have->btime_sec || have->mtime > have->btime_sec + kFailedWriteSlack ||
+        have->btime_sec < home_info.btime_sec || have->btime_sec > home_info.btime_sec + kSeedingWindow) {
+      continue;
+    }
+    if (auto text = os::read_file(os::join_path("/etc/skel", name)); text && text->has_value()) {
+      out.push_back(UserState::SkelFile{name, **text, want->perms()});
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -291,6 +369,19 @@ UserState inspect_user(const UserSpec& spec) {
   }
   if (st.account) {
     st.member_of = os::groups_of(*st.account);
+    st.primary_group = os::find_group(st.account->gid);
+  }
+  if (auto local = os::read_local_accounts("/etc")) {
+    st.local = std::move(*local);
+  }
+  const auto parent = spec.link.substr(0, spec.link.find_last_of('/'));
+  for (const auto& [dir, target] : {std::pair{parent, "." + spec.record.name + ".aicactl-"},
+                                    std::pair{spec.data_home, std::string(".condarc.aicactl-")}}) {
+    for (auto& name : os::stale_temps(dir)) {
+      if (name.starts_with(target)) {
+        st.leftovers.emplace_back(dir, std::move(name));
+      }
+    }
   }
   st.own_group = os::find_group(spec.record.name);
   if (auto info = os::lstat_path(spec.data_home); info) {
@@ -312,6 +403,10 @@ UserState inspect_user(const UserSpec& spec) {
   if (st.home.info && st.home.info->is_dir()) {
     if (auto text = os::read_file(os::join_path(spec.data_home, ".condarc")); text && text->has_value()) {
       st.condarc = **text;
+    }
+    const bool ours = st.home.info->uid == 0 || (st.account && st.home.info->uid == st.account->uid);
+    if (ours) {
+      st.empty_skeleton = empty_skeleton_files(spec.data_home, *st.home.info);
     }
   }
   if (!st.condarc && st.link && st.link->is_dir() && !st.home_is_empty) {
@@ -370,7 +465,6 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
       group_conflict = true;
     }
   }
-  items.push_back(std::move(groups));
 
   // The account: adopted when present; created (restore: with its recorded uid) when missing.
   PlanItem account{"account '" + rec.name + "'", {}};
@@ -393,6 +487,8 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
     if (restore && st.account->uid != rec.uid) {
       account.actions.emplace_back(Conflict{rec.name, "account exists with uid " + std::to_string(st.account->uid) +
                                                           ", the registry says " + std::to_string(rec.uid)});
+    } else if (auto complete = plan_completion(spec, st, groups.actions)) {
+      account.actions.emplace_back(std::move(*complete));
     }
     for (std::size_t i = 0; i < rec.groups.size(); ++i) {
       const auto& g = st.groups_by_name[i + 1];
@@ -404,6 +500,7 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
   }
   const bool account_ok = std::none_of(account.actions.begin(), account.actions.end(),
                                        [](const Action& a) { return std::holds_alternative<Conflict>(a); });
+  items.push_back(std::move(groups));
   items.push_back(std::move(account));
   if (!account_ok || group_conflict) {
     return items;  // nothing below is safe without the right account
@@ -429,6 +526,13 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
   }
   const bool home_ok = home.actions.empty() || std::holds_alternative<CreateHome>(home.actions.front()) ||
                        std::holds_alternative<SetMode>(home.actions.front());
+  if (home_ok && st.home.info) {
+    // Skeleton files that a full /data left empty are filled now (owned by the user, as seeded).
+    for (const auto& f : st.empty_skeleton) {
+      home.actions.emplace_back(
+          WriteFile{os::join_path(spec.data_home, f.name), f.content, f.mode, true, 0, 0, rec.name});
+    }
+  }
   items.push_back(std::move(home));
   if (!home_ok) {
     return items;
@@ -468,6 +572,11 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
   }
   items.push_back(std::move(link));
   items.push_back(std::move(conda));
+  PlanItem leftovers{"no temp file of '" + rec.name + "' left by an interrupted run", {}};
+  for (const auto& [dir, name] : st.leftovers) {
+    leftovers.actions.emplace_back(RemoveLeftover{dir, name});
+  }
+  items.push_back(std::move(leftovers));
   return items;
 }
 

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "aicactl/core/actions.hpp"
@@ -17,6 +18,7 @@
 #include "aicactl/core/plan.hpp"
 #include "aicactl/core/registry.hpp"
 #include "aicactl/os/accounts.hpp"
+#include "aicactl/os/passwd_db.hpp"
 
 namespace aicactl::core {
 
@@ -59,6 +61,21 @@ struct UserState {
   std::string link_target;                                   // readlink when it is a symlink
   std::optional<std::string> condarc;                        // content of data_home/.condarc
   bool home_is_empty = true;                                 // for an existing real /home/alice directory
+  // The local account files, to see a half-written account that NSS shows whole (nullopt:
+  // unreadable), and the group the account's primary gid names.
+  std::optional<os::LocalAccounts> local;
+  std::optional<os::GroupInfo> primary_group;
+  // Files of /etc/skel that the seeding of this home created but could not fill (a full /data):
+  // empty, never written since (mtime within 2 s of the birth: the failed write) and born with
+  // the home. A user's own files never match. Each with the content and mode /etc/skel has.
+  struct SkelFile {
+    std::string name;
+    std::string content;
+    mode_t mode = 0644;
+  };
+  std::vector<SkelFile> empty_skeleton;
+  // (dir, name): temps of a killed run for this user (the /home link's, ~/.condarc's).
+  std::vector<std::pair<std::string, std::string>> leftovers;
 };
 
 [[nodiscard]] UserState inspect_user(const UserSpec& spec);

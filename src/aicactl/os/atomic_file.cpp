@@ -1,6 +1,7 @@
 #include "aicactl/os/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +34,9 @@ Result<AtomicFile> AtomicFile::create(std::string_view path, mode_t mode, uid_t 
   if (!file.fd_) {
     return fail("create temporary file for", file.path_);
   }
+  if (::flock(file.fd_.get(), LOCK_EX | LOCK_NB) != 0) {
+    return fail("lock temporary file for", file.path_);
+  }
   return file;
 }
 
@@ -57,6 +61,7 @@ AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
     mode_ = other.mode_;
     uid_ = other.uid_;
     gid_ = other.gid_;
+    synced_ = other.synced_;
     committed_ = other.committed_;
   }
   return *this;
@@ -81,7 +86,7 @@ std::string AtomicFile::temp_path() const {
   return path_.substr(0, slash + 1) + temp_name_;
 }
 
-Result<void> AtomicFile::commit() {
+Result<void> AtomicFile::sync() {
   // Owner before mode: chown clears setuid/setgid bits.
   if (::fchown(fd_.get(), uid_, gid_) != 0) {
     return fail("change owner of", temp_path());
@@ -91,6 +96,16 @@ Result<void> AtomicFile::commit() {
   }
   if (::fsync(fd_.get()) != 0) {
     return fail("sync", temp_path());
+  }
+  synced_ = true;
+  return {};
+}
+
+Result<void> AtomicFile::commit() {
+  if (!synced_) {
+    if (auto s = sync(); !s) {
+      return s;
+    }
   }
   auto slash = path_.find_last_of('/');
   const std::string name = path_.substr(slash + 1);
@@ -113,6 +128,75 @@ Result<void> write_file_atomically(std::string_view path, std::string_view conte
     return w;
   }
   return file->commit();
+}
+
+namespace {
+
+// Whether `name` below `dirfd` is a leftover temp of ours (see stale_temps). A regular file is
+// checked by taking its flock, which a live AtomicFile holds; `held` keeps that fd open.
+bool stale_at(int dirfd, const std::string& name, UniqueFd& held) {
+  if (!is_temp_name(name)) {
+    return false;
+  }
+  auto info = stat_at(dirfd, name.c_str());
+  if (!info || info->uid != ::geteuid()) {
+    return false;
+  }
+  if (info->is_symlink()) {
+    return true;
+  }
+  if (!info->is_regular() || info->nlink != 1) {
+    return false;
+  }
+  held.reset(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  return held && ::flock(held.get(), LOCK_EX | LOCK_NB) == 0;
+}
+
+}  // namespace
+
+bool is_temp_name(std::string_view name) {
+  constexpr std::string_view kMark = ".aicactl-";
+  const auto at = name.rfind(kMark);
+  if (name.size() < 2 || name.front() != '.' || at == std::string_view::npos || at == 0) {
+    return false;
+  }
+  const auto digits = name.substr(at + kMark.size());
+  return !digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+std::vector<std::string> stale_temps(std::string_view dir) {
+  std::vector<std::string> out;
+  auto fd = open_dir(dir);
+  if (!fd) {
+    return out;
+  }
+  auto names = list_dir(fd->get(), dir);
+  if (!names) {
+    return out;
+  }
+  for (const auto& name : *names) {
+    UniqueFd held;
+    if (stale_at(fd->get(), name, held)) {
+      out.push_back(name);
+    }
+  }
+  return out;
+}
+
+Result<void> remove_stale_temp(std::string_view dir, const std::string& name) {
+  auto fd = open_dir(dir);
+  if (!fd) {
+    return std::unexpected(fd.error());
+  }
+  const std::string shown = join_path(dir, name);
+  UniqueFd held;  // keeps the flock until the name is gone
+  if (!stale_at(fd->get(), name, held)) {
+    return fail("remove (no longer a leftover temp file)", shown, EBUSY);
+  }
+  if (::unlinkat(fd->get(), name.c_str(), 0) != 0) {
+    return fail("remove", shown);
+  }
+  return {};
 }
 
 }  // namespace aicactl::os

@@ -74,6 +74,11 @@ FileInfo from_statx(const struct statx& sx) {
   info.mtime = sx.stx_mtime.tv_sec;
   info.ctime_sec = sx.stx_ctime.tv_sec;
   info.ctime_nsec = sx.stx_ctime.tv_nsec;
+  info.mtime_nsec = sx.stx_mtime.tv_nsec;
+  if ((sx.stx_mask & STATX_BTIME) != 0U) {
+    info.btime_sec = sx.stx_btime.tv_sec;
+    info.btime_nsec = sx.stx_btime.tv_nsec;
+  }
   return info;
 }
 
@@ -98,7 +103,8 @@ bool on_mount_of(const FileInfo& info, dev_t root_dev, std::uint64_t root_mnt_id
 
 Result<FileInfo> stat_at(int dirfd, const char* name) {
   struct statx sx {};
-  if (::statx(dirfd, name, static_cast<int>(at_flags_for(name)), STATX_BASIC_STATS | STATX_MNT_ID, &sx) != 0) {
+  if (::statx(dirfd, name, static_cast<int>(at_flags_for(name)), STATX_BASIC_STATS | STATX_MNT_ID | STATX_BTIME, &sx) !=
+      0) {
     return fail("stat", name);
   }
   return from_statx(sx);

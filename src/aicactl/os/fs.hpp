@@ -31,6 +31,9 @@ struct FileInfo {
   std::int64_t mtime = 0;
   std::int64_t ctime_sec = 0;
   std::uint32_t ctime_nsec = 0;
+  std::uint32_t mtime_nsec = 0;
+  std::int64_t btime_sec = 0;  // creation; 0 when the file system does not say
+  std::uint32_t btime_nsec = 0;
 
   [[nodiscard]] bool is_dir() const;
   [[nodiscard]] bool is_regular() const;

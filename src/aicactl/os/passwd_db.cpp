@@ -130,19 +130,39 @@ bool bad_field(std::string_view s) {
   return s.find_first_of(":\n,") != std::string_view::npos;
 }
 
-Result<void> store(DbFile& db) {
+// The new content of a changed file and of its `<file>-` backup (the previous content, as
+// shadow-utils keeps it, so an admin can always go back), written and synced to temp files.
+struct Staged {
+  AtomicFile backup;
+  AtomicFile file;
+};
+
+Result<std::optional<Staged>> stage(const DbFile& db) {
   if (!db.changed) {
-    return {};
+    return std::nullopt;
   }
   std::string text;
   for (const auto& line : db.lines) {
     text += line + "\n";
   }
-  // The previous content first, as shadow-utils keeps it, so an admin can always go back.
-  if (auto r = write_file_atomically(db.path + "-", db.original, db.mode, db.uid, db.gid); !r) {
-    return r;
+  auto backup = AtomicFile::create(db.path + "-", db.mode, db.uid, db.gid);
+  if (!backup) {
+    return std::unexpected(backup.error());
   }
-  return write_file_atomically(db.path, text, db.mode, db.uid, db.gid);
+  auto file = AtomicFile::create(db.path, db.mode, db.uid, db.gid);
+  if (!file) {
+    return std::unexpected(file.error());
+  }
+  for (auto [f, content] :
+       {std::pair{&*backup, std::string_view(db.original)}, std::pair{&*file, std::string_view(text)}}) {
+    if (auto w = f->write(content); !w) {
+      return std::unexpected(w.error());
+    }
+    if (auto s = f->sync(); !s) {
+      return std::unexpected(s.error());
+    }
+  }
+  return Staged{std::move(*backup), std::move(*file)};
 }
 
 // The lckpwdf(3) lock: a write lock on <etc>/.pwd.lock, which shadow-utils, sysusers and
@@ -213,6 +233,29 @@ ShadowDefaults read_shadow_defaults(const std::string& login_defs) {
   return d;
 }
 
+Result<LocalAccounts> read_local_accounts(const std::string& etc_dir) {
+  LocalAccounts out;
+  const std::pair<const char*, std::set<std::string>*> files[] = {
+      {"passwd", &out.passwd}, {"shadow", &out.shadow}, {"group", &out.group}, {"gshadow", &out.gshadow}};
+  for (const auto& [name, names] : files) {
+    auto db = load(join_path(etc_dir, name), false);
+    if (!db) {
+      return std::unexpected(db.error());
+    }
+    if (std::string_view(name) == "shadow") {
+      out.has_shadow = db->present;
+    } else if (std::string_view(name) == "gshadow") {
+      out.has_gshadow = db->present;
+    }
+    for (const auto& line : db->lines) {
+      if (!line.empty() && line[0] != '#' && line[0] != '+' && line[0] != '-') {
+        names->insert(field(line, 0));
+      }
+    }
+  }
+  return out;
+}
+
 Result<BatchOutcome> apply_account_batch(const AccountBatch& batch, const std::string& etc_dir, long today,
                                          int lock_timeout_s) {
   auto lock = lock_account_files(etc_dir, lock_timeout_s);
@@ -239,6 +282,11 @@ Result<BatchOutcome> apply_account_batch(const AccountBatch& batch, const std::s
     if (find_line(*group, g.name) != nullptr) {
       if (field(*find_line(*group, g.name), 2) != std::to_string(g.gid)) {
         out.refused.emplace_back(g.name, "group exists with gid " + field(*find_line(*group, g.name), 2));
+      } else if (gshadow->present && find_line(*gshadow, g.name) == nullptr) {
+        // Half-written by an interrupted groupadd or batch: complete it.
+        gshadow->lines.push_back(g.name + ":!::");
+        gshadow->changed = true;
+        out.completed.push_back("gshadow entry of group '" + g.name + "'");
       }
       continue;
     }
@@ -260,9 +308,20 @@ Result<BatchOutcome> apply_account_batch(const AccountBatch& batch, const std::s
       out.refused.emplace_back(a.name, "name, home or shell holds ':', ',' or a newline");
       continue;
     }
+    const auto shadow_line = [&] {
+      // No password, as useradd leaves it: the user logs in with a key or the admin sets one.
+      return a.name + ":!:" + std::to_string(today) + ":" + std::to_string(defaults.min_days) + ":" +
+             std::to_string(defaults.max_days) + ":" + std::to_string(defaults.warn_days) +
+             "::" + (a.expire_day ? std::to_string(*a.expire_day) : std::string()) + ":";
+    };
     if (find_line(*passwd, a.name) != nullptr) {
       if (field(*find_line(*passwd, a.name), 2) != std::to_string(a.uid)) {
         out.refused.emplace_back(a.name, "account exists with uid " + field(*find_line(*passwd, a.name), 2));
+      } else if (shadow->present && find_line(*shadow, a.name) == nullptr) {
+        // Half-written by an interrupted useradd or batch: without it the user cannot log in.
+        shadow->lines.push_back(shadow_line());
+        shadow->changed = true;
+        out.completed.push_back("shadow entry of '" + a.name + "'");
       }
       continue;
     }
@@ -278,10 +337,7 @@ Result<BatchOutcome> apply_account_batch(const AccountBatch& batch, const std::s
                             a.shell);
     passwd->changed = true;
     if (shadow->present && find_line(*shadow, a.name) == nullptr) {
-      // No password, as useradd leaves it: the user logs in with a key or the admin sets one.
-      shadow->lines.push_back(a.name + ":!:" + std::to_string(today) + ":" + std::to_string(defaults.min_days) + ":" +
-                              std::to_string(defaults.max_days) + ":" + std::to_string(defaults.warn_days) +
-                              "::" + (a.expire_day ? std::to_string(*a.expire_day) : std::string()) + ":");
+      shadow->lines.push_back(shadow_line());
       shadow->changed = true;
     }
     out.accounts_created.push_back(a.name);
@@ -308,9 +364,26 @@ Result<BatchOutcome> apply_account_batch(const AccountBatch& batch, const std::s
     }
   }
 
-  // Groups before accounts, so that no account ever names a gid that is not there yet.
-  for (auto* db : {&*group, &*gshadow, &*passwd, &*shadow}) {
-    if (auto r = store(*db); !r) {
+  // As sysusers' write_files: every new file is written and synced first, so a failure there
+  // changes nothing; then they are renamed in an order that never shows an entry without its
+  // shadow entry, nor an account without its primary group: gshadow, group, shadow, passwd.
+  // A failure between two renames leaves at most a shadow entry without its entry, which the
+  // next batch completes.
+  std::vector<Staged> staged;
+  for (auto* db : {&*gshadow, &*group, &*shadow, &*passwd}) {
+    auto s = stage(*db);
+    if (!s) {
+      return std::unexpected(s.error());
+    }
+    if (*s) {
+      staged.push_back(std::move(**s));
+    }
+  }
+  for (auto& s : staged) {
+    if (auto r = s.backup.commit(); !r) {
+      return std::unexpected(r.error());
+    }
+    if (auto r = s.file.commit(); !r) {
       return std::unexpected(r.error());
     }
   }

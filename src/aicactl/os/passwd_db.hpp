@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,13 +37,15 @@ struct AccountBatch {
   std::vector<std::pair<std::string, std::string>> memberships;  // (group, user)
 };
 
-// What one batch did. Entries that were already present as asked are neither done nor refused;
-// an entry whose name or id is held by something else is refused with the reason and the rest
-// goes on.
+// What one batch did. Entries that were already present as asked are neither done nor refused,
+// but a half-written one (in passwd without its shadow entry, in group without its gshadow
+// entry) is completed; an entry whose name or id is held by something else is refused with the
+// reason and the rest goes on.
 struct BatchOutcome {
   std::vector<std::string> groups_created;
   std::vector<std::string> accounts_created;
   std::vector<std::pair<std::string, std::string>> memberships_added;
+  std::vector<std::string> completed;                        // "shadow entry of 'alice'"
   std::vector<std::pair<std::string, std::string>> refused;  // (name, reason)
 };
 
@@ -54,9 +57,20 @@ struct ShadowDefaults {
 };
 [[nodiscard]] ShadowDefaults read_shadow_defaults(const std::string& login_defs);
 
+// The names in each local account file (a half-written account is in one and not the other).
+struct LocalAccounts {
+  bool has_shadow = false;   // /etc/shadow exists (else no shadow entry is expected)
+  bool has_gshadow = false;  // likewise /etc/gshadow
+  std::set<std::string> passwd, shadow, group, gshadow;
+};
+// Reads them without the lock (a reader sees whole files: they are only ever renamed into place).
+[[nodiscard]] Result<LocalAccounts> read_local_accounts(const std::string& etc_dir);
+
 // Applies `batch` to the account files in `etc_dir` (normally /etc) under `<etc_dir>/.pwd.lock`
 // (waits up to `lock_timeout_s`). `today` (days since the epoch) is the shadow "last change".
-// Fails, changing nothing, when the lock cannot be taken or passwd/group cannot be read.
+// Fails, changing nothing, when the lock cannot be taken, passwd/group cannot be read or a new
+// file cannot be written; every new file is synced before the first rename, and the renames
+// (gshadow, group, shadow, passwd) never expose an entry without its shadow entry.
 [[nodiscard]] Result<BatchOutcome> apply_account_batch(const AccountBatch& batch, const std::string& etc_dir,
                                                        long today, int lock_timeout_s = 15);
 

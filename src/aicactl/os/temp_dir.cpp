@@ -1,6 +1,7 @@
 #include "aicactl/os/temp_dir.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,7 +33,41 @@ Result<TempDir> TempDir::create(std::string_view parent, std::string_view prefix
     return std::unexpected(fd.error());
   }
   t.dir_ = std::move(*fd);
+  if (::flock(t.dir_.get(), LOCK_EX | LOCK_NB) != 0) {
+    return fail("lock temporary directory", t.path_);
+  }
   return t;
+}
+
+Result<std::size_t> remove_stale_temp_dirs(std::string_view parent, std::string_view prefix) {
+  const std::string parent_path(parent);
+  auto dir = open_dir(parent_path);
+  if (!dir) {
+    return std::unexpected(dir.error());
+  }
+  auto names = list_dir(dir->get(), parent_path);
+  if (!names) {
+    return std::unexpected(names.error());
+  }
+  std::size_t removed = 0;
+  for (const auto& name : *names) {
+    if (!name.starts_with(prefix)) {
+      continue;
+    }
+    const std::string path = join_path(parent_path, name);
+    auto info = stat_at(dir->get(), name.c_str());
+    if (!info || !info->is_dir() || info->uid != ::geteuid()) {
+      continue;
+    }
+    auto fd = open_dir_at(dir->get(), name.c_str(), path);
+    if (!fd || ::flock(fd->get(), LOCK_EX | LOCK_NB) != 0) {
+      continue;  // in use by a live run
+    }
+    if (remove_tree_at(dir->get(), name.c_str(), path)) {  // still locked: no other cleaner races us
+      ++removed;
+    }
+  }
+  return removed;
 }
 
 TempDir::TempDir(TempDir&& other) noexcept

@@ -15,7 +15,8 @@ namespace aicactl::os {
 
 class TempDir {
  public:
-  // Creates `<parent>/<prefix>XXXXXX`; `parent` must be an absolute path.
+  // Creates `<parent>/<prefix>XXXXXX`; `parent` must be an absolute path. The directory is
+  // flock()ed while this object lives, so remove_stale_temp_dirs() can tell a killed owner's.
   static Result<TempDir> create(std::string_view parent, std::string_view prefix);
   TempDir(TempDir&& other) noexcept;
   TempDir& operator=(TempDir&&) = delete;
@@ -33,6 +34,10 @@ class TempDir {
   UniqueFd parent_;
   UniqueFd dir_;
 };
+
+// Removes the directories `<parent>/<prefix>*` of this user that no live TempDir holds (left by
+// a killed run), by fd and without following symlinks; returns how many went.
+[[nodiscard]] Result<std::size_t> remove_stale_temp_dirs(std::string_view parent, std::string_view prefix);
 
 // Copies the regular file at `source` (an admin-given path; symlinks in it are followed) to a
 // new file `name` below `dirfd` with `mode`. Fails with EINVAL when `source` is not a regular file.

@@ -68,6 +68,26 @@ TEST(Plan, FreshServerNeedsEverything) {
   }
 }
 
+// An interrupted groupadd leaves the group without its gshadow entry: setup completes it.
+TEST(Plan, HalfWrittenGroupIsCompleted) {
+  ServerSpec spec = small_spec("/r");
+  spec.group = "gpu-users";
+  ServerState state;
+  state.group_gid = 1500;
+  state.group_half_written = true;
+  for (const auto& d : spec.dirs) state.paths[d.path] = PathState{};
+  for (const auto& f : spec.files) state.paths[f.path] = PathState{};
+  const Plan plan = plan_setup(spec, state);
+  ASSERT_EQ(plan.items.front().actions.size(), 1U);
+  const auto* complete = std::get_if<CompleteAccount>(&plan.items.front().actions.front());
+  ASSERT_NE(complete, nullptr);
+  ASSERT_EQ(complete->batch.groups.size(), 1U);
+  EXPECT_EQ(complete->batch.groups[0].name, "gpu-users");
+  EXPECT_EQ(complete->batch.groups[0].gid, 1500U);
+  state.group_half_written = false;
+  EXPECT_TRUE(plan_setup(spec, state).items.front().ok());
+}
+
 TEST(Plan, SymlinkWhereADirectoryBelongsIsAConflict) {
   ServerSpec spec = small_spec("/r");
   ServerState state;

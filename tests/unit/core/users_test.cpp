@@ -302,5 +302,47 @@ TEST(Condarc, MergedNotClobbered) {
   EXPECT_EQ(desired_condarc(spec, merged), merged);  // never appended twice
 }
 
+// What an interrupted useradd leaves: NSS knows the account from passwd, but its shadow entry,
+// its primary group and gshadow entries are missing. The plan completes it (a re-run converges).
+TEST(PlanUser, HalfWrittenAccountIsCompleted) {
+  Config c = default_config();
+  UserRecord rec;
+  rec.name = "alice";
+  rec.groups.push_back(GroupRef{"gpu-users", 0});
+  const UserSpec spec = user_spec(c, rec, AccountPolicy::create_new);
+  UserState st;
+  st.account = os::UserInfo{"alice", 1001, 1001, "/home/alice", "/bin/bash"};
+  st.groups_by_name = {std::nullopt, os::GroupInfo{"gpu-users", 1000, {}}};
+  st.groups_by_gid = {std::nullopt, std::nullopt};
+  st.member_of = {1000};
+  st.local = os::LocalAccounts{true, true, {"alice"}, {}, {"gpu-users"}, {}};
+  os::FileInfo home;
+  home.mode = S_IFDIR | 0750;
+  home.uid = 1001;
+  st.home.info = home;
+  auto items = plan_user(spec, st);
+  const CompleteAccount* complete = nullptr;
+  for (const auto& item : items) {
+    for (const auto& a : item.actions) {
+      complete = complete != nullptr ? complete : std::get_if<CompleteAccount>(&a);
+    }
+  }
+  ASSERT_NE(complete, nullptr);
+  EXPECT_EQ(complete->missing, (std::vector<std::string>{"shadow entry", "primary group 'alice' (gid 1001)",
+                                                         "gshadow entry of group 'gpu-users'"}));
+  ASSERT_EQ(complete->batch.accounts.size(), 1U);
+  EXPECT_EQ(complete->batch.accounts[0].uid, 1001U);
+  ASSERT_EQ(complete->batch.groups.size(), 2U);
+  EXPECT_EQ(complete->batch.groups[0].name, "alice");
+  EXPECT_EQ(complete->batch.groups[0].gid, 1001U);
+
+  // once whole, nothing more is planned for the account
+  st.primary_group = os::GroupInfo{"alice", 1001, {}};
+  st.local = os::LocalAccounts{true, true, {"alice"}, {"alice"}, {"alice", "gpu-users"}, {"alice", "gpu-users"}};
+  items = plan_user(spec, st);
+  EXPECT_FALSE(has<CompleteAccount>(items));
+  EXPECT_TRUE(items[1].ok());
+}
+
 }  // namespace
 }  // namespace aicactl::core

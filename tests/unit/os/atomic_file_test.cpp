@@ -217,5 +217,33 @@ TEST(AtomicFile, FailsWhenTheParentIsMissing) {
   EXPECT_FALSE(exists_nofollow(tmp.sub("missing")));
 }
 
+// A killed run leaves its temp file; the next run finds it (and only it: not a live writer's,
+// not a file of another name or owner) and removes it.
+TEST(StaleTemps, KilledRunsTempIsFoundAndRemovedLiveOnesAreNot) {
+  const TempDir dir;
+  write_text(dir.sub(".pip.conf.aicactl-123"), "half");  // what a SIGKILL leaves
+  write_text(dir.sub(".pip.conf.aicactl-x1"), "not ours");
+  write_text(dir.sub("pip.conf.aicactl-5"), "no leading dot");
+  make_symlink("/data/users/alice", dir.sub(".alice.aicactl-77"));
+  auto live = AtomicFile::create(dir.sub("uv.toml"), 0644, ::geteuid(), ::getegid());
+  ASSERT_TRUE(live) << live.error().message();
+  EXPECT_TRUE(is_temp_name(".pip.conf.aicactl-123"));
+  EXPECT_FALSE(is_temp_name(".aicactl-123"));
+  EXPECT_FALSE(is_temp_name(".pip.conf.aicactl-"));
+
+  auto stale = stale_temps(dir.path());
+  std::sort(stale.begin(), stale.end());
+  EXPECT_EQ(stale, (std::vector<std::string>{".alice.aicactl-77", ".pip.conf.aicactl-123"}));
+  for (const auto& name : stale) {
+    EXPECT_TRUE(remove_stale_temp(dir.path(), name)) << name;
+  }
+  const std::string live_name = live->temp_path().substr(live->temp_path().find_last_of('/') + 1);
+  EXPECT_FALSE(remove_stale_temp(dir.path(), live_name));  // held by a live writer
+  EXPECT_EQ(names_in(dir.path()), (std::vector<std::string>{".pip.conf.aicactl-x1", live_name, "pip.conf.aicactl-5"}));
+  ASSERT_TRUE(live->write("x"));
+  ASSERT_TRUE(live->commit());
+  EXPECT_EQ(read_text(dir.sub("uv.toml")), "x");
+}
+
 }  // namespace
 }  // namespace aicactl::os

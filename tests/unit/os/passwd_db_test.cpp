@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "support/test_support.hpp"
 
 namespace aicactl::os {
@@ -117,6 +119,48 @@ TEST_F(PasswdDbTest, WaitsForTheAccountFileLockAndGivesUp) {
   auto later = apply_account_batch(batch, dir_.path(), 20400, 1);
   ASSERT_TRUE(later);
   EXPECT_EQ(later->groups_created, std::vector<std::string>{"alice"});
+}
+
+TEST_F(PasswdDbTest, CompletesAHalfWrittenAccountAndGroup) {
+  // What an interrupted useradd/groupadd leaves: passwd and group written, shadow and gshadow not.
+  write_text(etc("passwd"), read_text(etc("passwd")) + "alice:x:1001:1001::/home/alice:/bin/bash\n");
+  write_text(etc("group"), read_text(etc("group")) + "alice:x:1001:\n");
+  auto local = read_local_accounts(dir_.path());
+  ASSERT_TRUE(local) << local.error().message();
+  EXPECT_TRUE(local->passwd.contains("alice"));
+  EXPECT_FALSE(local->shadow.contains("alice"));
+  EXPECT_TRUE(local->group.contains("alice"));
+  EXPECT_FALSE(local->gshadow.contains("alice"));
+  EXPECT_TRUE(local->has_shadow);
+
+  AccountBatch batch;
+  batch.groups = {{"alice", 1001}, {"old", 1000}};
+  batch.accounts = {{"alice", 1001, 1001, "/home/alice", "/bin/bash", std::nullopt},
+                    {"old", 1000, 1000, "/home/old", "/bin/sh", std::nullopt}};
+  auto out = apply_account_batch(batch, dir_.path(), 20400);
+  ASSERT_TRUE(out) << out.error().message();
+  EXPECT_TRUE(out->groups_created.empty());
+  EXPECT_TRUE(out->accounts_created.empty());
+  EXPECT_EQ(out->completed, (std::vector<std::string>{"gshadow entry of group 'alice'", "shadow entry of 'alice'"}));
+  EXPECT_EQ(read_text(etc("shadow")),
+            "root:*:19000:0:99999:7:::\nold:!:19000:0:99999:7:::\nalice:!:20400:1:180:5:::\n");
+  EXPECT_EQ(read_text(etc("gshadow")), "root:*::\nold:!::\nusers:*::old\nalice:!::\n");
+  auto again = apply_account_batch(batch, dir_.path(), 20401);
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->completed.empty());
+}
+
+TEST_F(PasswdDbTest, LeavesNoTempFilesBehind) {
+  AccountBatch batch;
+  batch.groups = {{"alice", 1001}};
+  batch.accounts = {{"alice", 1001, 1001, "/home/alice", "/bin/bash", std::nullopt}};
+  ASSERT_TRUE(apply_account_batch(batch, dir_.path(), 20400));
+  const int fd = test::open_dir_nofollow(AT_FDCWD, dir_.path());
+  auto names = test::list_names(fd);
+  ::close(fd);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{".pwd.lock", "group", "group-", "gshadow", "gshadow-", "login.defs",
+                                             "passwd", "passwd-", "shadow", "shadow-"}));
 }
 
 TEST(ShadowDefaults, MissingFileGivesUseraddDefaults) {

@@ -27,6 +27,22 @@ TEST(TempDir, PrivateAndRemovedWithContent) {
   EXPECT_EQ(test::read_text(tmp.sub("keep")), "kept");  // the symlink was not followed
 }
 
+// A killed run's scratch dir is removed by the next run; a live one's is not.
+TEST(TempDir, StaleOnesAreRemovedLiveOnesKept) {
+  const test::TempDir tmp;
+  test::make_dir(tmp.sub("aicactl-npm-dead"), 0700);
+  test::write_text(tmp.sub("aicactl-npm-dead/_cacache"), "x");
+  test::make_dir(tmp.sub("other-dir"), 0700);
+  auto live = TempDir::create(tmp.path(), "aicactl-npm-");
+  ASSERT_TRUE(live.has_value()) << live.error().message();
+  auto removed = remove_stale_temp_dirs(tmp.path(), "aicactl-npm-");
+  ASSERT_TRUE(removed.has_value()) << removed.error().message();
+  EXPECT_EQ(*removed, 1U);
+  EXPECT_FALSE(test::exists_nofollow(tmp.sub("aicactl-npm-dead")));
+  EXPECT_TRUE(test::exists_nofollow(live->path()));
+  EXPECT_TRUE(test::exists_nofollow(tmp.sub("other-dir")));
+}
+
 TEST(TempDir, RefusesSymlinkParent) {
   const test::TempDir tmp;
   test::make_dir(tmp.sub("real"));
