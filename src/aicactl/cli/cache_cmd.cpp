@@ -46,7 +46,7 @@ int run_repair(const GlobalOptions& options, bool full) {
   for (const auto& tree : config.shared_trees()) {
     auto info = os::lstat_path(tree);
     if (!info) {  // an I/O error is a failure of this tree, never "does not exist"
-      results.push_back(core::RepairResult{tree, 0, 0, 0, {}, {}, {info.error().message()}});
+      results.push_back(core::RepairResult{tree, 0, 0, 0, {}, {}, {}, {info.error().message()}});
       continue;
     }
     if (!*info) {
