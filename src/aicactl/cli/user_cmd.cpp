@@ -8,7 +8,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <tuple>
 #include <utility>
 
 #include "aicactl/cli/context.hpp"
@@ -117,16 +116,17 @@ std::vector<std::string> group_problems(const core::Config& config, const AddOpt
   return problems;
 }
 
-// A new account's uid and the gid of its own group: the lowest id that neither an account, a
-// group, a registry row (removed users too) nor a file owner under <data_root>/users holds.
-std::pair<uid_t, gid_t> new_account_ids(const core::Config& config, const core::Registry& registry) {
+// A new account's uid (and, through useradd -U, its own group's gid): the lowest id that neither
+// an account, a group, a registry row (removed users too) nor a file owner under
+// <data_root>/users holds.
+uid_t new_account_id(const core::Config& config, const core::Registry& registry) {
   const auto id = core::pick_new_id(
       core::reserved_ids(config, registry), [](uid_t u) { return os::find_user(u).has_value(); },
       [](gid_t g) { return os::find_group(g).has_value(); });
   if (!id) {
     throw core::Error(core::ExitCode::failure, "No free uid and gid left between 1000 and 60000");
   }
-  return {*id, *id};
+  return *id;
 }
 
 // Applies the user's plan, then records the account in the registry (when it exists).
@@ -143,7 +143,7 @@ core::Report add_one(const GlobalOptions& options, const core::Config& config, c
   core::UserSpec spec = core::user_spec(config, record, core::AccountPolicy::create_new);
   spec.want_uid = o.uid == -1 ? std::nullopt : std::optional<uid_t>(static_cast<uid_t>(o.uid));
   if (o.uid == -1 && !os::find_user(o.name)) {
-    std::tie(spec.want_uid, spec.want_gid) = new_account_ids(config, registry);
+    spec.want_uid = new_account_id(config, registry);
   }
   spec.force_link = o.force;
   core::Plan plan;

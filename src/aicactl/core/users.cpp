@@ -383,7 +383,7 @@ UserState inspect_user(const UserSpec& spec) {
       }
     }
   }
-  st.own_group = os::find_group(spec.record.name);
+
   if (auto info = os::lstat_path(spec.data_home); info) {
     st.home.info = *info;
     if (*info) {
@@ -444,11 +444,7 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
       continue;
     }
     if (i == 0 && !restore) {
-      // The user's own group: made first with the chosen gid, or by useradd -U.
-      if (spec.want_gid && !st.account && !st.own_group) {
-        groups.actions.emplace_back(CreateGroup{rec.name, *spec.want_gid});
-      }
-      continue;
+      continue;  // useradd -U makes the user's own group (gid == uid when that is free)
     }
     if (restore) {
       const auto& holder = st.groups_by_gid[i];
@@ -478,9 +474,7 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
       account.actions.emplace_back(Conflict{
           rec.name, "uid " + std::to_string(*spec.want_uid) + " already belongs to '" + st.uid_owner->name + "'"});
     } else if (!group_conflict) {
-      const bool own_group_made = !restore && spec.want_gid && !st.own_group;
-      account.actions.emplace_back(CreateAccount{rec.name, spec.want_uid,
-                                                 restore ? rec.primary.name : (own_group_made ? rec.name : ""),
+      account.actions.emplace_back(CreateAccount{rec.name, spec.want_uid, restore ? rec.primary.name : "",
                                                  supplementary, rec.shell, rec.expires, spec.link});
     }
   } else {

@@ -38,7 +38,6 @@ enum class AccountPolicy {
 struct UserSpec {
   UserRecord record;  // for create_new: name, groups (names), shell, expires; uid/gid optional
   std::optional<uid_t> want_uid;
-  std::optional<gid_t> want_gid;  // create_new: the gid of the user's own group, made first
   AccountPolicy policy = AccountPolicy::create_new;
   std::string data_home;   // /data/users/alice
   std::string link;        // /home/alice
@@ -54,7 +53,6 @@ struct UserState {
   std::vector<std::optional<os::GroupInfo>> groups_by_name;  // for primary + supplementary
   std::vector<std::optional<os::GroupInfo>> groups_by_gid;   // for restore: who holds each gid
   std::vector<gid_t> member_of;                              // groups of the existing account
-  std::optional<os::GroupInfo> own_group;                    // the group named like the user
   PathState home;                                            // data_home
   std::optional<os::UserInfo> home_owner;                    // the account owning data_home, if any
   std::optional<os::FileInfo> link;                          // lstat of /home/alice
@@ -94,6 +92,8 @@ struct ReservedIds {
 
 // The lowest id in 1000..60000 that no account has as uid, no group has as gid (`uid_taken`,
 // `gid_taken`), and that is reserved neither as uid nor as gid; nullopt when none is left.
+// `useradd -U -u ID` then gives the user's own group the same id (shadow prefers gid == uid
+// when it is free), in one step that a killed run cannot leave half done.
 [[nodiscard]] std::optional<uid_t> pick_new_id(const ReservedIds& reserved, const std::function<bool(uid_t)>& uid_taken,
                                                const std::function<bool(gid_t)>& gid_taken);
 

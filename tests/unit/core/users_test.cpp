@@ -130,13 +130,12 @@ TEST(PlanUser, HealthyUserNeedsNothing) {
   }
 }
 
-UserSpec new_user_spec(std::optional<uid_t> uid, std::optional<gid_t> gid) {
+UserSpec new_user_spec(std::optional<uid_t> uid) {
   UserRecord rec;
   rec.name = "carol";
   rec.groups.push_back(GroupRef{"gpu-users", 0});
   UserSpec spec = user_spec(default_config(), rec, AccountPolicy::create_new);
   spec.want_uid = uid;
-  spec.want_gid = gid;
   return spec;
 }
 
@@ -157,7 +156,7 @@ TEST(PlanUser, AForeignOwnedHomeIsNotAdoptedByANewAccount) {
   st.home.info = home;
   st.home_owner = std::nullopt;
   for (const auto& uid : {std::optional<uid_t>(1008), std::optional<uid_t>()}) {
-    const auto items = plan_user(new_user_spec(uid, uid), st);
+    const auto items = plan_user(new_user_spec(uid), st);
     EXPECT_TRUE(has<Conflict>(items));
     EXPECT_FALSE(has<CreateAccount>(items));  // refused before anything is made
     EXPECT_FALSE(has<CreateGroup>(items));
@@ -173,25 +172,21 @@ TEST(PlanUser, AForeignOwnedHomeIsNotAdoptedByANewAccount) {
     }
     EXPECT_TRUE(named);
   }
-  EXPECT_FALSE(has<Conflict>(plan_user(new_user_spec(1007, 1007), st)));
+  EXPECT_FALSE(has<Conflict>(plan_user(new_user_spec(1007), st)));
 }
 
-TEST(PlanUser, ANewAccountGetsItsOwnGroupWithTheChosenGid) {
-  const auto items = plan_user(new_user_spec(1005, 1005), new_user_state());
-  bool group = false;
+TEST(PlanUser, ANewAccountGetsTheChosenUidAndItsOwnGroupInOneStep) {
+  const auto items = plan_user(new_user_spec(1005), new_user_state());
   bool account = false;
   for (const auto& item : items) {
     for (const auto& a : item.actions) {
-      if (const auto* g = std::get_if<CreateGroup>(&a)) {
-        group = g->name == "carol" && g->gid == 1005U;
-      }
       if (const auto* acc = std::get_if<CreateAccount>(&a)) {
-        account = acc->uid == 1005U && acc->primary_group == "carol";
+        account = acc->uid == 1005U && acc->primary_group.empty();  // useradd -U -u 1005
       }
     }
   }
-  EXPECT_TRUE(group);
   EXPECT_TRUE(account);
+  EXPECT_FALSE(has<CreateGroup>(items));
 }
 
 TEST(NewIds, ReservedAndTakenIdsAreSkipped) {
