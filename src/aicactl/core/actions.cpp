@@ -208,9 +208,6 @@ os::Result<void> apply_sudoers_file(const WriteFile& a) {
     }
     previous = text->value_or("");
   }
-  if (auto kept = detail::keep_old_copy(a); !kept) {
-    return kept;
-  }
   auto file = os::AtomicFile::create(a.path, a.mode, a.uid, a.gid);
   if (!file) {
     return std::unexpected(file.error());
@@ -225,6 +222,9 @@ os::Result<void> apply_sudoers_file(const WriteFile& a) {
   if (alone->exit_code != 0) {
     return os::fail("validate the new sudo rule (visudo -cf: " + first_line(*alone) + "), left unchanged:", a.path, 0);
   }
+  if (auto kept = detail::keep_old_copy(a); !kept) {
+    return kept;
+  }
   if (auto c = file->commit(); !c) {
     return c;
   }
@@ -238,6 +238,9 @@ os::Result<void> apply_sudoers_file(const WriteFile& a) {
                       : remove_file(a.path);
   if (!put_back) {
     return os::fail("validate the sudo policy (" + why + ") and put back the previous", a.path, 0);
+  }
+  if (!a.keep_old.empty()) {
+    (void)remove_file(a.keep_old);  // the previous rule is back in place: nothing was replaced
   }
   return os::fail("validate the sudo policy with the new rule (" + why + "), put back the previous", a.path, 0);
 }

@@ -46,12 +46,12 @@ Result<UniqueFd> open_lock_file(const std::string& dir) {
   return fd;
 }
 
-std::string read_small(const std::string& path) {
+// At most `max` bytes of a /proc file.
+std::string read_small(const std::string& path, std::size_t max) {
   std::ifstream in(path, std::ios::binary);
   std::string text;
-  constexpr std::size_t kMax = 4096;
-  text.resize(kMax);
-  in.read(text.data(), static_cast<std::streamsize>(kMax));
+  text.resize(max);
+  in.read(text.data(), static_cast<std::streamsize>(max));
   text.resize(static_cast<std::size_t>(in.gcount()));
   return text;
 }
@@ -72,7 +72,8 @@ std::string flock_holder(int fd) {
     return "";
   }
   // "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"; "1: -> FLOCK ..." lines are waiters.
-  std::istringstream locks(read_small("/proc/locks"));
+  constexpr std::size_t kLocksMax = std::size_t{4} << 20U;  // a busy server has thousands of locks
+  std::istringstream locks(read_small("/proc/locks", kLocksMax));
   for (std::string line; std::getline(locks, line);) {
     std::istringstream fields(line);
     std::string id;
@@ -86,7 +87,8 @@ std::string flock_holder(int fd) {
         pid.find_first_not_of("0123456789") != std::string::npos) {
       continue;
     }
-    std::string cmd = read_small("/proc/" + pid + "/cmdline");
+    constexpr std::size_t kCmdlineMax = 512;
+    std::string cmd = read_small("/proc/" + pid + "/cmdline", kCmdlineMax);
     while (!cmd.empty() && cmd.back() == '\0') {
       cmd.pop_back();
     }
