@@ -79,6 +79,10 @@ cols() {  # the character (not byte) columns where ACCOUNT (or the first mark) a
 }
 vs_assert_eq "$(cols "$header" ACCOUNT)" "$(cols "$row" '✓')" "columns of alice's row under the header"
 
+vs_step "doctor as a member says to run it as root"
+vs_try vs_as alice 'aicactl doctor'
+vs_assert_contains "$VS_OUT" "run 'sudo aicactl doctor'" "aicactl doctor as alice"
+
 vs_step "a second setup and doctor: nothing to do"
 vs_setup
 vs_assert_match '^0 changed, [0-9]+ ok, 0 failed$' "$(tail -n 1 <<<"$VS_OUT")" "last line of a second setup"

@@ -1,4 +1,6 @@
 // aicactl doctor: checks every invariant and prints ✓/✗ per check; exit 3 when one fails.
+#include <unistd.h>
+
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/render.hpp"
 #include "aicactl/core/doctor.hpp"
@@ -23,6 +25,11 @@ int run_doctor(const GlobalOptions& options) {
     report.checks.insert(report.checks.end(), accounts.begin(), accounts.end());
   }
   report.checks.insert(report.checks.begin(), std::move(volume));
+  if (::geteuid() != 0 && !report.ok()) {
+    report.notes.emplace_back(
+        "Not run as root: what only root may read (the sudo rule, the saved host keys) shows as \u2717; run 'sudo "
+        "aicactl doctor'");
+  }
   render_doctor(options, report);
   return static_cast<int>(report.ok() ? core::ExitCode::ok : core::ExitCode::check_failed);
 }
