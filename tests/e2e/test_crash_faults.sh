@@ -4,9 +4,9 @@
 # last included, at least 30 faults per command; with -f every process counts its own calls, so
 # useradd/groupadd are hit too). After each faulty run either the command exited non-zero or the
 # server is whole; one re-run always exits 0 and leaves it whole (every account with its shadow
-# entry and primary group, every group with its gshadow entry, the users it made able to `su -`, doctor
-# clean), and a third run changes nothing. Then SIGKILL at random points of the same commands,
-# each followed by a re-run that converges and leaves no temp file of ours behind.
+# entry and primary group, every group with its gshadow entry, the users it made able to
+# `su -`, doctor clean), and a third run changes nothing. Then SIGKILL at random points of the
+# same commands, each followed by a re-run that converges and leaves no temp file of ours behind.
 source "$(dirname "$0")/lib/vserver.sh"
 vs_main "$@"
 command -v strace >/dev/null || vs_skip "strace is not installed on the host (scripts/bootstrap installs it)"
@@ -24,6 +24,7 @@ for g in $(cut -d: -f1 /etc/group); do grep -q "^$g:" /etc/gshadow || echo "grou
 while IFS=: read -r u _ _ gid _; do getent group "$gid" >/dev/null || echo "account $u: primary gid $gid has no group"; done </etc/passwd
 ls -a /etc /etc/sudoers.d /etc/profile.d /etc/conda /etc/uv /data/system/bin /data/system/config /data/users /home 2>/dev/null \
   | grep -F ".aicactl-" | sed "s/^/temp file left: /"
+ls -d /tmp/aicactl-npm-* 2>/dev/null | sed "s/^/npm scratch dir left: /"
 for u in $USERS_WANTED; do
   id "$u" >/dev/null 2>&1 || { echo "user $u is missing"; continue; }
   id -nG "$u" | tr " " "\n" | grep -qx gpu-users || echo "user $u is not in gpu-users"
@@ -59,6 +60,7 @@ $problems"
   vs_try vs_run "aicactl --json $cmd"
   [[ $VS_RC == 0 ]] || vs_fail "$what: the third run exited $VS_RC"
   vs_assert_eq 0 "$(vs_json 'j["summary"]["changed"]')" "summary.changed of the third run ($what)"
+  vs_log "$what: converged"
 }
 
 # after_fault WHAT RC 'users': a run that exited 0 must have left the server whole.
