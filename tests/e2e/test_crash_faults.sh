@@ -80,13 +80,13 @@ vs_boot
 vs_step "setup under faults (each on a fresh server)"
 vs_reboot --wipe-data
 for class in "${CLASSES[@]}"; do
-  n="$(count "$class" "aicactl setup")"
+  n="$(count "$class" "aicactl setup --init")"
   for k in $(ks "$n"); do
     vs_reboot --wipe-data
     rc=0
-    vs_run "strace -f -qq -o /dev/null -e inject=${SYSCALLS[$class]}:error=EIO:when=$k aicactl setup >/dev/null 2>&1" || rc=$?
+    vs_run "strace -f -qq -o /dev/null -e inject=${SYSCALLS[$class]}:error=EIO:when=$k aicactl setup --init >/dev/null 2>&1" || rc=$?
     after_fault "setup with EIO at $class #$k of $n" "$rc" ""
-    converge "setup after EIO at $class #$k" "" "setup"
+    converge "setup after EIO at $class #$k" "" "setup --init"
     TOTAL=$((TOTAL + 1))
   done
   STATS+=" setup/$class:$n"
@@ -147,11 +147,11 @@ timed() { vs_run "s=\$(date +%s%N); $1 >/dev/null 2>&1; e=\$(date +%s%N); echo \
 
 vs_step "SIGKILL at random points"
 vs_reboot --wipe-data
-t="$(timed "aicactl setup")"
+t="$(timed "aicactl setup --init")"
 for d in $(delays "$t"); do
   vs_reboot --wipe-data
-  kill_at "aicactl setup" "$d"
-  converge "setup killed after ${d}s of ${t}ms" "" "setup"
+  kill_at "aicactl setup --init" "$d"
+  converge "setup killed after ${d}s of ${t}ms" "" "setup --init"
 done
 t="$(timed "aicactl user add killprobe")"
 for d in $(delays "$t"); do

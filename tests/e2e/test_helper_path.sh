@@ -17,8 +17,8 @@ vs_run 'set -e; mkdir -p /root/evil
 EVIL_ENV='PATH=/root/evil:$PATH NPM_CONFIG_CACHE=/root/npm-canary npm_config_logs_dir=/root/npm-canary LC_ALL=C'
 
 vs_step "setup and user add with the planted PATH and npm settings"
-vs_try vs_run "$EVIL_ENV aicactl setup"
-vs_assert_rc 0 "aicactl setup with a planted PATH"
+vs_try vs_run "$EVIL_ENV aicactl setup --init"
+vs_assert_rc 0 "aicactl setup --init with a planted PATH"
 vs_run 'groupadd -g 2345 lab'
 vs_try vs_run "$EVIL_ENV aicactl user add alice -g lab"
 vs_assert_rc 0 "aicactl user add alice with a planted PATH"
