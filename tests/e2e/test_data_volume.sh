@@ -104,7 +104,7 @@ vs_assert_eq "ffffffffffffffffffffffffffffffff" "$(vs_run "sed -n 's/^id=//p' $R
 
 vs_step "a layout from before volume stamps: plain setup adopts it, other commands ask for setup"
 vs_reboot --wipe-data
-vs_run 'mkdir -p /data/system/bin /data/system/config && cp /usr/local/sbin/aicactl /data/system/bin/aicactl'
+vs_run 'mkdir -p /data/system/bin /data/system/config && cp '"$VS_BIN_INSIDE"' /data/system/bin/aicactl'
 refused "user list on an unstamped layout" user list
 vs_assert_contains "$VS_ERR" "run 'aicactl setup'" "what user list on an unstamped layout tells the admin"
 vs_aicactl setup

@@ -42,7 +42,7 @@ vs_assert_eq apps/miniconda3 "$(vs_json 'j["apps"]["conda_prefix"]')" "config sh
 vs_assert_eq true "$(vs_json 'j["recover"]["require_mount"]')" "config show --json: recover.require_mount"
 
 vs_step "setup -v: each change once"
-vs_aicactl -v setup
+vs_aicactl -v setup --init
 vs_assert_rc 0 "aicactl -v setup"
 vs_assert_contains "$VS_OUT" "$LINK" "setup's output"
 change="Created directory '/data/cache/pip'"
