@@ -11,8 +11,8 @@
 
 #include "aicactl/core/config.hpp"
 #include "aicactl/core/plan.hpp"
-#include "aicactl/core/volume.hpp"
 #include "aicactl/core/spec.hpp"
+#include "aicactl/core/volume.hpp"
 #include "aicactl/os/lock.hpp"
 
 namespace aicactl::cli {
