@@ -24,7 +24,7 @@ for cmd in $("$bin" --help | awk '/^Subcommands:/{on=1;next} on&&NF{print $1}');
   done
   check "$cmd" "$man"
 done
-for code in 0 1 3 64 65 73 77; do
+for code in 0 1 3 64 65 73 75 77; do
   check "**$code**" "$man"
 done
 exit $fail

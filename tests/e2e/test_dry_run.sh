@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `--dry-run setup` on a fresh server prints what it would do ("Would ...") and changes
-# nothing: no group, no file, no owner/mode/ACL/ctime change under /etc, /data, /home.
+# nothing: no group, no file, no owner/mode/ACL/ctime change under /etc, /data, /home. A
+# hand-edited managed file is named as kept, and setup keeps it as FILE.aicactl-old.
 source "$(dirname "$0")/lib/vserver.sh"
 vs_main "$@"
 
@@ -48,4 +49,24 @@ vs_assert_contains "$VS_OUT" "/data/cache/uv" "dry-run after breaking /data/cach
 vs_assert_not_contains "$VS_OUT" "/data/cache/pip" "dry-run after breaking only /data/cache/uv"
 vs_snapshot after2
 vs_assert_snapshot_same before2 after2 "--dry-run setup on a set-up server"
+
+vs_step "a hand-edited managed file: the dry run says it keeps the edit, setup keeps it as FILE.aicactl-old"
+vs_setup
+vs_run 'echo "# local edit" >> /etc/cron.d/aicactl; echo "# local edit" >> /etc/profile.d/aicactl.sh'
+edited="$(vs_run 'cat /etc/cron.d/aicactl')"
+vs_snapshot before3
+vs_aicactl --dry-run setup
+vs_assert_rc 0
+vs_assert_contains "$VS_OUT" "Would update '/etc/cron.d/aicactl' (0644), keeping the edited file as '/etc/cron.d/aicactl.aicactl-old'" "dry-run after editing the cron file"
+vs_assert_contains "$VS_OUT" "keeping the edited file as '/etc/profile.d/aicactl.sh.aicactl-old'" "dry-run after editing the profile script"
+vs_snapshot after3
+vs_assert_snapshot_same before3 after3 "--dry-run setup with edited managed files"
+vs_setup
+vs_assert_eq "$edited" "$(vs_run 'cat /etc/cron.d/aicactl.aicactl-old')" "the kept copy of the edited cron file"
+vs_assert_stat /etc/cron.d/aicactl.aicactl-old '600 root root'
+vs_assert_not_contains "$(vs_run 'cat /etc/cron.d/aicactl')" "# local edit" "the cron file after setup"
+vs_assert_not_contains "$(vs_run 'cat /etc/profile.d/aicactl.sh')" "# local edit" "the profile script after setup"
+vs_aicactl setup
+vs_assert_rc 0
+vs_assert_match "^0 changed" "$(tail -n 1 <<<"$VS_OUT")" "a second setup after the edit"
 vs_pass

@@ -4,7 +4,8 @@
 # on a tmpfs, so this is the verified-copy path): every file's content, type, owner, mode, link
 # target, hidden files, a FIFO, an empty dir and a hardlink pair survive, and /home/NAME
 # becomes the link. A conflict (the same name on both sides) stops with exit 73 and changes
-# neither side.
+# neither side. With /home and /data two mounts of one file system (same st_dev, but rename
+# between them fails with EXDEV) the home is copied and verified just the same.
 source "$(dirname "$0")/lib/vserver.sh"
 vs_main "$@"
 
@@ -90,4 +91,22 @@ vs_assert_eq only-home "$(vs_run 'cat /data/users/dave/y')" "/data/users/dave/y 
 condarc="$(vs_run 'cat /data/users/dave/.condarc')"
 vs_assert_contains "$condarc" "conda-forge" "dave's .condarc keeps his own channels"
 vs_assert_contains "$condarc" "/data/cache/conda/pkgs" "dave's .condarc gets the shared pkgs_dirs"
+
+vs_step "erin: /home is a bind mount of a directory on /data's file system"
+vs_run 'set -e; mkdir -m 0755 /data/homes-disk; cp -a /home/. /data/homes-disk/'
+vs_mount_bind /data/homes-disk /home
+vs_run 'useradd -m -s /bin/bash erin'
+vs_assert_eq "$(vs_stat /data/users %d)" "$(vs_stat /home/erin %d)" "st_dev of /home/erin and /data/users (one file system)"
+vs_assert_as_ok erin 'set -e
+  head -c 1048576 /dev/urandom > big.bin
+  echo secret > .hidden && chmod 600 .hidden
+  mkdir -p sub/deeper empty-dir && echo x > sub/deeper/data.txt
+  ln -s sub/deeper/data.txt rel-link
+  echo pair > pair-a && ln pair-a sub/pair-b' "erin fills her home"
+before="$(inventory /home/erin)"
+vs_aicactl user add erin
+vs_assert_rc 0 "user add erin (rename across two mounts of one file system)"
+vs_assert_stat /home/erin 'symbolic link' '%F'
+after="$(inventory /data/users/erin | grep -vE '^(\./\.condarc |[0-9a-f]{64}  \./\.condarc$)' || true)"
+vs_assert_same_text "content of erin's home" "$before" "$after"
 vs_pass

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The lock lives in a root-only /run/aicactl (never a world-writable dir) and setup logs to
 # /var/log/aicactl.log; after a reboot (fresh /run, /var/log) the binary on /data recreates both.
+# A held lock is waited for at most --wait seconds, naming its holder, then exit 75.
 source "$(dirname "$0")/lib/vserver.sh"
 vs_main "$@"
 
@@ -54,6 +55,19 @@ vs_assert_not_contains "$VS_OUT" "setup-rc=0" "setup while another process holds
 vs_assert_contains "$VS_OUT" "uv-mode=$uv_mode" "/data/cache/uv while the lock was held (setup must not act without the lock)"
 vs_setup
 vs_assert_stat /data/cache/uv '2775 root gpu-users'
+
+vs_step "--wait SECONDS: says who holds the lock, then gives up with exit 75"
+vs_try vs_run 'flock -x /run/aicactl/lock sleep 4 &
+  sleep 0.5
+  start=$(date +%s%N)
+  rc=0; aicactl --wait 1 setup || rc=$?
+  echo "setup-rc=$rc ms=$(( ($(date +%s%N) - start) / 1000000 ))"
+  wait'
+vs_assert_contains "$VS_OUT" "setup-rc=75" "setup --wait 1 while the lock is held"
+vs_assert_match 'ms=(1[0-9]{3}|2[0-9]{3}) ' "$VS_OUT " "setup --wait 1 gave up after about a second"
+vs_assert_contains "$VS_ERR" "Waiting up to 1 s for the lock '/run/aicactl/lock', held by pid " "stderr of setup --wait 1"
+vs_assert_contains "$VS_ERR" "(flock -x /run/aicactl/lock sleep 4)" "stderr of setup --wait 1 (the holder's command line)"
+vs_assert_contains "$VS_ERR" "Gave up after 1 s" "stderr of setup --wait 1"
 
 vs_step "a world-writable lock dir is not used as is"
 vs_reboot

@@ -26,6 +26,7 @@ long="$(printf 'a%.0s' {1..40})"
 # shellcheck disable=SC2054  # "a," is one of the bad names
 names=(.. ../etc a/b -rf 'a b' $'a\nb' '' root Alice a:b "$long" 123
   . / ./alice '~' 'a*' '$(id)' $'a\tb' a, alice/ /alice ' alice' 'alice ' 'ali$ce'
+  _ _alice "$(printf 'a%.0s' {1..33})"  # Debian's NAME_REGEX starts with a letter; 32 at most
   bin daemon nobody)  # existing system accounts (uid < 1000, or nobody's 65534): never adopted
 for n in "${names[@]}"; do
   refused "$n"

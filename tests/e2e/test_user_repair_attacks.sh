@@ -3,7 +3,9 @@
 # it must fix a root-owned file in the home, but not follow symlinks planted there (to
 # /etc/shadow, /, another user's home), not take over a hardlink to another user's file or to
 # a root-only file elsewhere on /data (reported as skipped), and not cross a mount point below
-# the home. --json reports what the walk changed.
+# the home. Root-made device nodes and FIFOs stay root's (reported), a root-owned symlink stays
+# root's, and a root-owned setuid file is given to the user without its set-id bits. --json
+# reports what the walk changed.
 source "$(dirname "$0")/lib/vserver.sh"
 vs_main "$@"
 
@@ -33,6 +35,11 @@ vs_run "set -e
   ln /data/root-secret $H/hardlink-to-root
   echo from-root > $H/root-file
   mkdir $H/root-dir && echo x > $H/root-dir/inside
+  mknod -m 600 $H/disk b 8 0
+  mknod -m 666 $H/chardev c 1 3
+  mkfifo -m 600 $H/root-fifo
+  ln -s /etc/shadow $H/root-symlink
+  install -m 6755 /dev/null $H/root-suid
   mkdir $H/mnt"
 vs_mount_tmpfs "$H/mnt" size=1m,mode=0700
 vs_run "echo foreign > $H/mnt/foreign && chmod 600 $H/mnt/foreign"
@@ -57,6 +64,15 @@ vs_assert_eq 0 "$(vs_json 'j["summary"]["failed"]')" "summary.failed of user rep
 changed="$(vs_json 'j["summary"]["changed"]')"
 ((changed >= 1)) || vs_fail "user repair alice --json: summary.changed is $changed, but it gave root-owned files to alice"
 vs_assert_contains "$VS_OUT" "$H/hardlink-to-root" "user repair alice --json names the skipped hardlink to a root-only file"
+vs_assert_contains "$VS_OUT" "Left '$H/disk' alone" "user repair alice --json reports the block device"
+vs_assert_contains "$VS_OUT" "Left '$H/root-fifo' alone" "user repair alice --json reports the FIFO"
+
+vs_step "devices, FIFOs and root's symlink are left exactly as they were; set-id bits are cleared"
+vs_assert_stat "$H/disk" 'block special file 600 root root 8,0' '%F %a %U %G %t,%T'
+vs_assert_stat "$H/chardev" 'character special file 666 root root' '%F %a %U %G'
+vs_assert_stat "$H/root-fifo" 'fifo 600 root root' '%F %a %U %G'
+vs_assert_stat "$H/root-symlink" 'root root' '%U %G'
+vs_assert_stat "$H/root-suid" '755 alice alice'
 
 vs_step "alice's own tree is fixed"
 vs_assert_stat "$H/root-file" '644 alice alice'

@@ -19,6 +19,11 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
   app.add_flag("--json", o.json, "Machine-readable output on stdout");
   app.add_flag("-v,--verbose", o.verbose, "More messages on stderr (repeatable)");
   app.add_flag("-q,--quiet", o.quiet, "Only errors on stderr");
+  constexpr int kMaxWait = 86400;
+  app.add_option("--wait", o.wait_seconds,
+                 "Wait at most SECONDS for another aicactl's lock, then exit 75 (default 60; 0: do not wait)")
+      ->option_text("SECONDS")
+      ->check(CLI::Range(0, kMaxWait));
 }
 
 }  // namespace

@@ -141,6 +141,9 @@ void render_clean(const GlobalOptions& options, const std::vector<core::CleanRes
     if (!r.skipped.empty()) {
       spdlog::warn("Skipped the {} cache '{}': {}; try again later", r.selector, r.root, r.skipped);
     }
+    for (const auto& l : r.locked) {
+      spdlog::warn("Skipped '{}': its download lock is held (a download is in progress); try again later", l);
+    }
     total.files += r.files;
     total.directories += r.directories;
     total.bytes += r.bytes;
@@ -155,6 +158,7 @@ void render_clean(const GlobalOptions& options, const std::vector<core::CleanRes
                         {"directories", r.directories},
                         {"bytes", r.bytes},
                         {"reason", r.skipped},
+                        {"locked", r.locked},
                         {"mounts_skipped", r.mounts_skipped},
                         {"errors", r.errors}});
     }
@@ -189,8 +193,10 @@ void render_clean(const GlobalOptions& options, const std::vector<core::CleanRes
 
 using Listing = std::vector<std::pair<std::string, bool>>;
 
-core::CleanOptions clean_options(const GlobalOptions& options, const CleanCliOptions& o, Listing& listed) {
-  core::CleanOptions clean{options.dry(), std::nullopt, std::chrono::milliseconds(5000), nullptr};
+core::CleanOptions clean_options(const GlobalOptions& options, const core::Config& config, const CleanCliOptions& o,
+                                 Listing& listed) {
+  core::CleanOptions clean{options.dry(), std::nullopt, std::chrono::milliseconds(5000), nullptr, 0};
+  clean.fresh_since = core::fresh_since_for_hours(config.clean_incomplete_hours, std::chrono::system_clock::now());
   if (o.older_than > 0) {
     clean.cutoff = core::cutoff_for_days(o.older_than, std::chrono::system_clock::now());
   }
@@ -221,10 +227,10 @@ int run_clean(const GlobalOptions& options, const CleanCliOptions& o) {
   const auto targets = core::plan_clean(config, clean_selection(config, o));
   const auto lock = begin_mutation(options, config, "cache clean");
   Listing listed;
-  const auto results = clean_targets(targets, clean_options(options, o, listed));
+  const auto results = clean_targets(targets, clean_options(options, config, o, listed));
   render_clean(options, results, listed, o.older_than);
-  const bool partial =
-      std::ranges::any_of(results, [](const auto& r) { return !r.errors.empty() || !r.skipped.empty(); });
+  const bool partial = std::ranges::any_of(
+      results, [](const auto& r) { return !r.errors.empty() || !r.skipped.empty() || !r.locked.empty(); });
   return static_cast<int>(partial ? core::ExitCode::partial : core::ExitCode::ok);
 }
 

@@ -32,7 +32,8 @@ int run_show(const GlobalOptions& options) {
                        {"wall", c.disk.wall},
                        {"mail_to", c.disk.mail_to},
                        {"textfile", c.disk.textfile},
-                       {"top", c.disk.top}}}};
+                       {"top", c.disk.top}}},
+                     {"clean", {{"incomplete_min_age_hours", c.clean_incomplete_hours}}}};
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << "# effective configuration (from '" << options.config_path << "' and built-in defaults)\n"

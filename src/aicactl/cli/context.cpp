@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 
@@ -76,10 +77,17 @@ std::optional<os::ProcessLock> begin_mutation(const GlobalOptions& options, cons
   if (options.dry_run) {
     return std::nullopt;
   }
-  auto lock = os::ProcessLock::acquire(config.lock_dir, os::LockWait::no);
+  const std::string lock_file = os::join_path(config.lock_dir, "lock");
+  std::string holder;
+  auto lock = os::ProcessLock::acquire_within(
+      config.lock_dir, std::chrono::seconds(options.wait_seconds), [&](const std::string& who) {
+        holder = who.empty() ? "another process" : who;
+        spdlog::warn("Waiting up to {} s for the lock '{}', held by {}", options.wait_seconds, lock_file, holder);
+      });
   if (!lock && lock.error().code == EWOULDBLOCK) {
-    spdlog::info("Waiting for another aicactl to finish (lock '{}/lock')", config.lock_dir);
-    lock = os::ProcessLock::acquire(config.lock_dir, os::LockWait::yes);
+    throw core::Error(core::ExitCode::temp_failure, "Gave up after " + std::to_string(options.wait_seconds) +
+                                                        " s waiting for the lock '" + lock_file + "', held by " +
+                                                        holder + "; try again later (or wait longer: --wait SECONDS)");
   }
   if (!lock) {
     throw core::Error(lock.error());

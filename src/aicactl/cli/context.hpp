@@ -22,6 +22,7 @@ struct GlobalOptions {
   bool json = false;
   int verbose = 0;
   bool quiet = false;
+  int wait_seconds = 60;          // --wait: how long a mutating command waits for the lock
   std::vector<std::string> argv;  // the arguments as given, after the program name
 
   [[nodiscard]] core::DryRun dry() const { return dry_run ? core::DryRun::yes : core::DryRun::no; }
@@ -58,7 +59,8 @@ void require_root(const GlobalOptions& options, const std::string& command);
 // exact argv (after the program name) of one of `forms`, the ones the sudoers drop-in pins;
 // anything else (another flag, --config, a path) throws needs-root before anything is done.
 void require_pinned_form(const GlobalOptions& options, const std::vector<std::vector<std::string>>& forms);
-// Takes the one lock of mutating commands and opens the log file; nothing for dry runs.
+// Takes the one lock of mutating commands (waiting at most --wait seconds, saying who holds it;
+// then throws ExitCode::temp_failure) and opens the log file; nothing for dry runs.
 [[nodiscard]] std::optional<os::ProcessLock> begin_mutation(const GlobalOptions& options, const core::Config& config,
                                                             const std::string& command);
 // Sets up stderr logging from -v/-q.

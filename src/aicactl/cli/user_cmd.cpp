@@ -249,6 +249,9 @@ int run_repair(const GlobalOptions& options, const NamesOptions& o) {
     for (const auto& s : t.skipped) {
       report.notes.push_back("Skipped '" + s + "': a hard link to a file the user does not own");
     }
+    for (const auto& s : t.special) {
+      report.notes.push_back("Left '" + s + "' alone: a device, socket or FIFO is never given to the user");
+    }
   }
   render_report(options, "user repair", report);
   return static_cast<int>(report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);

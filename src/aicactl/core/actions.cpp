@@ -197,6 +197,9 @@ os::Result<void> apply_sudoers_file(const WriteFile& a) {
   if (alone->exit_code != 0) {
     return os::fail("validate the new sudo rule (visudo -cf: " + first_line(*alone) + "), left unchanged:", a.path, 0);
   }
+  if (auto kept = detail::keep_old_copy(a); !kept) {
+    return kept;
+  }
   if (auto c = file->commit(); !c) {
     return c;
   }
@@ -210,6 +213,9 @@ os::Result<void> apply_sudoers_file(const WriteFile& a) {
                       : remove_file(a.path);
   if (!put_back) {
     return os::fail("validate the sudo policy (" + why + ") and put back the previous", a.path, 0);
+  }
+  if (!a.keep_old.empty()) {
+    (void)remove_file(a.keep_old);  // the previous rule is back in place: nothing was replaced
   }
   return os::fail("validate the sudo policy with the new rule (" + why + "), put back the previous", a.path, 0);
 }
@@ -241,7 +247,10 @@ std::string describe(const Action& action, Tense t) {
           },
           [&](const WriteFile& a) {
             return std::string(a.replace ? verb(t, "Would update", "Updated") : verb(t, "Would write", "Wrote")) + " " +
-                   quoted(a.path) + " (" + octal(a.mode) + ")";
+                   quoted(a.path) + " (" + octal(a.mode) + ")" +
+                   (a.keep_old.empty()
+                        ? std::string()
+                        : std::string(verb(t, ", keeping", ", kept")) + " the edited file as " + quoted(a.keep_old));
           },
           [&](const Conflict& a) { return "Cannot manage " + quoted(a.path) + ": " + a.reason; },
           [&](const CreateAccount& a) {

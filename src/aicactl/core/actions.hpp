@@ -86,6 +86,8 @@ struct WriteFile {
   gid_t gid = 0;
   std::string owner;  // when set: owned by this user and their primary group (resolved at apply)
   FileCheck check = FileCheck::none;
+  // When set: the current content (edited by hand) is first saved there (root, 0600).
+  std::string keep_old{};
 };
 // Something in the way that aicactl must not fix by itself (e.g. a symlink where a directory
 // belongs). Applying it always fails with the reason.

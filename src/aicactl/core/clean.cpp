@@ -12,6 +12,51 @@ namespace aicactl::core {
 namespace {
 
 constexpr std::int64_t kSecondsPerDay = 86400;
+constexpr std::int64_t kSecondsPerHour = 3600;
+const char* const kIncomplete = ".incomplete";
+
+// The entries of `root_fd` whose lock directory (`<entry_locks>/<entry>/`) holds a `*.lock` file
+// someone holds: each is added to `keep` and to `result.locked`. The
+// locks are only tested (a non-blocking flock, released at once), as for uv's lock.
+void skip_locked_entries(int root_fd, const CleanTarget& target, std::vector<std::string>& keep, CleanResult& result) {
+  const std::string locks_shown = os::join_path(target.root, target.entry_locks);
+  auto locks = os::open_dir_at(root_fd, target.entry_locks.c_str(), locks_shown);
+  if (!locks) {
+    if (locks.error().code != ENOENT) {
+      result.errors.push_back(locks.error().message());
+    }
+    return;
+  }
+  auto entries = os::list_dir(locks->get(), locks_shown);
+  if (!entries) {
+    result.errors.push_back(entries.error().message());
+    return;
+  }
+  for (const auto& entry : *entries) {
+    const std::string entry_shown = os::join_path(locks_shown, entry);
+    auto dir = os::open_dir_at(locks->get(), entry.c_str(), entry_shown);
+    if (!dir) {
+      continue;  // not a directory (or gone): it guards nothing
+    }
+    auto files = os::list_dir(dir->get(), entry_shown);
+    if (!files) {
+      result.errors.push_back(files.error().message());
+      continue;
+    }
+    for (const auto& f : *files) {
+      if (!f.ends_with(".lock")) {
+        continue;
+      }
+      const std::string shown = os::join_path(entry_shown, f);
+      auto held = os::lock_file_at(dir->get(), f.c_str(), std::chrono::milliseconds(0), shown);
+      if (!held && held.error().code == EWOULDBLOCK) {
+        keep.push_back(entry);
+        result.locked.push_back(os::join_path(target.root, entry));
+        break;
+      }
+    }
+  }
+}
 
 // What stays directly below a cache root, and why:
 // - conda: `urls.txt` is the marker conda touches to tell a package cache it may write into;
@@ -20,7 +65,7 @@ constexpr std::int64_t kSecondsPerDay = 86400;
 //   and `.gitignore` are the markers uv writes once at the root;
 // - HF hub: `.locks/` holds the files huggingface_hub flocks while it downloads.
 CleanTarget cache_target(const Config& config, const std::string& selector) {
-  CleanTarget t{selector, config.cache_path(selector), {}, "", false};
+  CleanTarget t{selector, config.cache_path(selector), {}, "", false, "", ""};
   if (selector == "conda") {
     t.keep = {"urls.txt"};
   } else if (selector == "uv") {
@@ -34,11 +79,13 @@ void add_model_targets(const Config& config, const std::string& selector, std::v
   if (selector == "hf") {
     // The hub and datasets caches (and xet's chunk cache); the token and settings beside them stay.
     const std::string hf = config.model_path("huggingface");
-    out.push_back({selector, os::join_path(hf, "hub"), {".locks"}, "", true});
-    out.push_back({selector, os::join_path(hf, "datasets"), {}, "", true});
-    out.push_back({selector, os::join_path(hf, "xet"), {}, "", true});
+    // huggingface_hub flocks `.locks/<repo dir>/<blob>.lock` while it downloads into
+    // `<repo dir>/blobs/<blob>.incomplete`; datasets builds into `*.incomplete` directories.
+    out.push_back({selector, os::join_path(hf, "hub"), {".locks"}, "", true, ".locks", kIncomplete});
+    out.push_back({selector, os::join_path(hf, "datasets"), {}, "", true, "", kIncomplete});
+    out.push_back({selector, os::join_path(hf, "xet"), {}, "", true, "", kIncomplete});
   } else {
-    out.push_back({selector, os::join_path(config.model_path("torch"), "hub"), {}, "", true});
+    out.push_back({selector, os::join_path(config.model_path("torch"), "hub"), {}, "", true, "", ""});
   }
 }
 
@@ -87,8 +134,13 @@ std::int64_t cutoff_for_days(unsigned days, std::chrono::system_clock::time_poin
   return static_cast<std::int64_t>(seconds) - static_cast<std::int64_t>(days) * kSecondsPerDay;
 }
 
+std::int64_t fresh_since_for_hours(int hours, std::chrono::system_clock::time_point now) {
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  return static_cast<std::int64_t>(seconds) - static_cast<std::int64_t>(hours) * kSecondsPerHour;
+}
+
 CleanResult clean_target(const CleanTarget& target, const CleanOptions& options) {
-  CleanResult result{target.selector, target.root, false, "", 0, 0, 0, {}, {}};
+  CleanResult result{target.selector, target.root, false, "", 0, 0, 0, {}, {}, {}};
   auto root = os::open_dir(target.root);
   if (!root) {
     if (root.error().code == ENOENT) {
@@ -112,8 +164,18 @@ CleanResult clean_target(const CleanTarget& target, const CleanOptions& options)
     }
     lock = std::move(*held);
   }
+  std::vector<std::string> keep = target.keep;
+  if (!target.entry_locks.empty()) {
+    skip_locked_entries(root->get(), target, keep, result);
+  }
+  std::function<bool(const std::string&, const os::FileInfo&)> keep_fresh;
+  if (!target.fresh_suffix.empty()) {
+    keep_fresh = [&](const std::string& name, const os::FileInfo& info) {
+      return name.ends_with(target.fresh_suffix) && info.mtime >= options.fresh_since;
+    };
+  }
   os::EmptyTreeOptions tree{options.dry_run == DryRun::yes ? os::RemoveMode::count_only : os::RemoveMode::remove,
-                            options.cutoff, target.keep, options.on_removed};
+                            options.cutoff, keep, options.on_removed, keep_fresh};
   auto summary = os::empty_tree_fd(root->get(), target.root, tree);
   result.files = summary.files;
   result.directories = summary.directories;

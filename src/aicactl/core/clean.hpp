@@ -29,6 +29,13 @@ struct CleanTarget {
   std::vector<std::string> keep;  // names directly below `root` that stay (a tool's lock, marker)
   std::string lock;               // a name below `root` to flock while cleaning ("" for none)
   bool optional = false;          // a missing root is normal (not every HF cache has datasets/)
+  // A directory below `root` (HF hub's `.locks`) whose subdirectories hold the lock files of the
+  // same-named entries of `root` (`.locks/models--x--y/*.lock` for `models--x--y`): an entry with
+  // a lock file someone holds (flock) is skipped and reported, a download is in progress.
+  std::string entry_locks{};
+  // Entries whose name ends with this (".incomplete": a partial download) stay while modified
+  // at or after CleanOptions::fresh_since; "" for none.
+  std::string fresh_suffix{};
 };
 
 // The targets of the selected caches. A selector whose cache is disabled in the configuration
@@ -41,7 +48,13 @@ struct CleanOptions {
   std::chrono::milliseconds lock_wait{5000};
   // Each topmost entry that goes (or would go); may be empty.
   std::function<void(const std::string& path, bool is_dir)> on_removed;
+  // Seconds since the epoch: a target's fresh_suffix entries modified since then stay (the
+  // default 0 keeps them all).
+  std::int64_t fresh_since = 0;
 };
+
+// The fresh_since for [clean] incomplete_min_age_hours at `now`.
+[[nodiscard]] std::int64_t fresh_since_for_hours(int hours, std::chrono::system_clock::time_point now);
 
 struct CleanResult {
   std::string selector;
@@ -53,6 +66,7 @@ struct CleanResult {
   std::uint64_t bytes = 0;
   std::vector<std::string> mounts_skipped;
   std::vector<std::string> errors;
+  std::vector<std::string> locked{};  // entries left alone: a lock file of theirs is held
 };
 
 // The cutoff for --older-than DAYS at `now`.

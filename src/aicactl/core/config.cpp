@@ -248,10 +248,12 @@ Config parse_config(std::string_view text, const std::string& origin) {
   } catch (const std::exception& e) {
     throw Error(ExitCode::bad_data, "Failed to parse configuration '" + origin + "': " + e.what());
   }
-  const std::set<std::string> sections = {"layout", "caches", "models", "acl", "system", "recover", "disk", "apps"};
+  const std::set<std::string> sections = {"layout",  "caches", "models", "acl",  "system",
+                                          "recover", "disk",   "apps",   "clean"};
   for (const auto& [section, value] : root.as_table()) {
     if (sections.count(section) == 0) {
-      bad(origin, section, "is not a known section (known: layout, caches, models, acl, system, recover, disk, apps)");
+      bad(origin, section,
+          "is not a known section (known: layout, caches, models, acl, system, recover, disk, apps, clean)");
     }
     const auto& table = table_at(value, origin, section);
     if (section == "caches") {
@@ -307,6 +309,9 @@ Config parse_config(std::string_view text, const std::string& origin) {
           bad(origin, key, why + " (got '" + rel + "')");
         }
         (name == "conda_prefix" ? c.conda_prefix : c.uv_dir) = std::move(rel);
+      } else if (section == "clean" && name == "incomplete_min_age_hours") {
+        constexpr int kHoursPerYear = 8760;
+        c.clean_incomplete_hours = int_in_range(v, origin, key, 0, kHoursPerYear);
       } else {
         bad(origin, key, "is not a known key");
       }
@@ -401,6 +406,8 @@ std::string render_config(const Config& c) {
       << "mail_to = \"" << c.disk.mail_to << "\"\n"
       << "textfile = \"" << c.disk.textfile << "\"\n"
       << "top = " << c.disk.top << "\n";
+  out << "\n[clean]\n"
+      << "incomplete_min_age_hours = " << c.clean_incomplete_hours << "\n";
   return out.str();
 }
 

@@ -44,6 +44,9 @@ struct Config {
   std::string conda_prefix = "apps/miniconda3";
   std::string uv_dir = "apps/uv";
   DiskConfig disk;
+  // [clean] incomplete_min_age_hours: `cache clean` never removes a `*.incomplete` download
+  // (huggingface_hub's partial blobs) modified less than this many hours ago.
+  int clean_incomplete_hours = 24;
 
   [[nodiscard]] std::string under_root(std::string_view relative) const;
   // Absolute paths of every enabled cache and model directory (the shared trees).

@@ -16,6 +16,7 @@ enum class ExitCode : int {
   usage = 64,
   bad_data = 65,
   partial = 73,
+  temp_failure = 75,  // the lock stayed held for --wait seconds: try again later
   needs_root = 77,
 };
 

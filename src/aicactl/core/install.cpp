@@ -35,8 +35,7 @@ const char* const kStagedName = "download";
 os::RunOptions clean_run(const std::string& tmpdir, mode_t umask) {
   os::RunOptions o;
   o.inherit = os::InheritEnv::no;
-  o.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8",
-           "LC_ALL=C.UTF-8"};
+  o.env = {std::string("PATH=") + os::kSecurePath, "HOME=/root", "LANG=C.UTF-8", "LC_ALL=C.UTF-8"};
   if (!tmpdir.empty()) {
     o.env.push_back("TMPDIR=" + tmpdir);
   }

@@ -173,8 +173,9 @@ void plan_file(const ServerSpec& spec, const FileSpec& file, const ServerState& 
   const bool same = st.info && st.content == want && st.info->perms() == file.mode && st.info->uid == file.uid &&
                     st.info->gid == file.gid;
   if (!same) {
-    out.emplace_back(
-        WriteFile{file.path, std::move(want), file.mode, st.info.has_value(), file.uid, file.gid, "", file.check});
+    const bool edited = file.keep_old && st.info && st.content && *st.content != want;
+    out.emplace_back(WriteFile{file.path, std::move(want), file.mode, st.info.has_value(), file.uid, file.gid, "",
+                               file.check, edited ? file.path + kOldSuffix : ""});
   }
 }
 

@@ -286,25 +286,66 @@ RepairResult repair_home_tree(const std::string& root, uid_t uid, gid_t gid, Dry
     }
     return it->second;
   };
+  auto note = [&](std::vector<std::string>& list, const os::WalkEntry& e) {
+    std::lock_guard lock(mutex);
+    list.push_back(e.path());
+  };
+  auto apply = [&](const os::Result<void>& r) {
+    if (!r) {
+      std::lock_guard lock(mutex);
+      result.errors.push_back(r.error().message());
+    }
+    return r.has_value();
+  };
   auto summary = os::walk_tree(root, os::WalkOptions{2}, [&](const os::WalkEntry& e) {
     ++entries;
     const os::FileInfo& info = *e.info;
-    if (e.depth == 0 || info.is_symlink() || info.uid == uid || is_other_user(info.uid)) {
+    if (e.depth == 0) {
       return;
     }
-    if (!info.is_dir() && info.nlink > 1) {
-      std::lock_guard lock(mutex);
-      result.skipped.push_back(e.path());
+    const mode_t type = info.mode & S_IFMT;
+    const mode_t set_id = info.perms() & mode_t{S_ISUID | S_ISGID};
+    if (type != S_IFDIR && type != S_IFREG && type != S_IFLNK) {
+      // Devices, sockets and FIFOs are never given away nor changed: a root-made block device
+      // handed to the user is raw disk access. Any device, and the others unless the user's own
+      // (sockets and FIFOs of running programs), are reported.
+      if (type == S_IFBLK || type == S_IFCHR || info.uid != uid) {
+        note(result.special, e);
+      }
+      return;
+    }
+    if (info.uid == uid) {
+      // A set-id bit on the user's own file lets anyone run it as the user: cleared, as in caches.
+      if (type == S_IFREG && set_id != 0U) {
+        ++changed;
+        if (dry_run == DryRun::no) {
+          (void)apply(os::chmod_at(e.dirfd, e.name, info.perms() & ~set_id, e.path()));
+        }
+      }
+      return;
+    }
+    if (is_other_user(info.uid)) {
+      return;
+    }
+    // Root's entries only when a directory or a single-link regular file; a uid no account has
+    // also gives its symlinks (the link itself). Several links: someone else's inode, reported.
+    if (type == S_IFLNK && info.uid == 0) {
+      return;
+    }
+    if (type != S_IFDIR && info.nlink > 1) {
+      note(result.skipped, e);
       return;
     }
     ++changed;
     if (dry_run == DryRun::yes) {
       return;
     }
-    auto r = info.is_dir() ? os::chown_fd(e.fd, uid, gid, e.path()) : os::chown_at(e.dirfd, e.name, uid, gid, e.path());
-    if (!r) {
-      std::lock_guard lock(mutex);
-      result.errors.push_back(r.error().message());
+    if (type == S_IFDIR) {
+      (void)apply(os::chown_fd(e.fd, uid, gid, e.path()));
+      return;
+    }
+    if (apply(os::chown_at(e.dirfd, e.name, uid, gid, e.path())) && type == S_IFREG && set_id != 0U) {
+      (void)apply(os::chmod_at(e.dirfd, e.name, info.perms() & ~set_id, e.path()));
     }
   });
   if (!summary) {
@@ -318,6 +359,7 @@ RepairResult repair_home_tree(const std::string& root, uid_t uid, gid_t gid, Dry
     result.errors.push_back(err.message());
   }
   std::sort(result.skipped.begin(), result.skipped.end());
+  std::sort(result.special.begin(), result.special.end());
   return result;
 }
 

@@ -33,6 +33,7 @@ struct RepairResult {
   std::uint64_t unchanged = 0;              // entries not read: ctime before unchanged_before
   std::vector<std::string> skipped;         // hardlinked files of non-members
   std::vector<std::string> mounts_skipped;  // other file systems below the root, not entered
+  std::vector<std::string> special;         // home repair: devices, sockets, FIFOs left alone
   std::vector<std::string> errors;
 };
 
@@ -66,9 +67,12 @@ class RepairStamps {
 };
 
 // user repair: gives the user back the entries of their home that belong to root or to a uid
-// that no account has (e.g. left from before a re-image), by fd. Entries of other existing
-// users, symlinks, other mounts and hard-linked files the user does not own are left alone
-// (the latter reported in `skipped`).
+// that no account has (e.g. left from before a re-image), by fd. Only directories, regular
+// files and symlinks (the link itself) change: root's entries only when a directory or a
+// single-link regular file, an unknown uid's symlinks too. Devices, sockets and FIFOs are never
+// changed (reported in `special`, unless a socket or FIFO of the user), non-directories with
+// several links the user does not own are reported in `skipped`, entries of other existing users
+// and other mounts are left alone. Set-id bits are cleared on the user's regular files.
 [[nodiscard]] RepairResult repair_home_tree(const std::string& root, uid_t uid, gid_t gid, DryRun dry_run);
 
 }  // namespace aicactl::core

@@ -116,14 +116,17 @@ std::vector<HostKey> read_host_keys(const std::string& dir) {
 
 // Asks npm where it reads its global config. npm must not write logs or a cache anywhere
 // while we ask (least of all into the shared npm cache its config points at): a private,
-// throwaway cache dir and no logs.
+// throwaway cache and logs dir, no logs. The environment is the clean helper one, so an admin's
+// NPM_CONFIG_CACHE (exported by our own profile script) cannot point it back at the shared cache;
+// npm's own directory is appended to PATH for its `#!/usr/bin/env node`.
 std::string ask_npm(const std::string& npm) {
   char scratch[] = "/tmp/aicactl-npm-XXXXXX";
   const bool have_scratch = ::mkdtemp(scratch) != nullptr;
-  auto r = os::run_program(
-      {npm, "config", "get", "globalconfig"},
-      {std::string("npm_config_cache=") + (have_scratch ? scratch : "/nonexistent"), "npm_config_logs_max=0",
-       "npm_config_update_notifier=false", "npm_config_audit=false", "npm_config_fund=false"});
+  const std::string where = have_scratch ? scratch : "/nonexistent";
+  auto r = os::run_program({npm, "config", "get", "globalconfig"},
+                           {std::string("PATH=") + os::kSecurePath + ":" + npm.substr(0, npm.rfind('/')),
+                            "npm_config_cache=" + where, "npm_config_logs_dir=" + where, "npm_config_logs_max=0",
+                            "npm_config_update_notifier=false", "npm_config_audit=false", "npm_config_fund=false"});
   if (have_scratch) {
     if (auto tmp = os::open_dir("/tmp")) {
       (void)os::remove_tree_at(tmp->get(), scratch + 5, scratch);
@@ -169,7 +172,9 @@ HostFacts read_host_facts(const Config& config) {
   facts.etc_ssh_keys = read_host_keys("/etc/ssh");
   facts.saved_ssh_keys = read_host_keys(config.under_root(kSavedHostKeys));
   facts.have_visudo = !os::find_program("visudo").empty();
-  if (auto npm = os::find_program("npm"); !npm.empty()) {
+  // npm from a NodeSource or Debian package is in /usr/bin; one from nodejs.org's tarball in
+  // /usr/local/bin, accepted when only root can change it.
+  if (auto npm = os::find_program_also_in("npm", "/usr/local/bin"); !npm.empty()) {
     facts.npm_globalconfig = npm_globalconfig(npm, config.lock_dir);
   }
   auto exe = os::read_self_exe();
@@ -317,6 +322,7 @@ ServerSpec build_spec(const Config& c, const HostFacts& facts) {
   auto add_file = [&](const std::string& path, const Setting& setting) {
     add_dir(dirs, DirSpec{parent_of(path), "root", kPlainDir, ModePolicy::create_only, false});
     spec.files.push_back(FileSpec{path, {setting}, kPlainFile});
+    spec.files.back().keep_old = setting.format == FileFormat::whole;
   };
   add_file("/etc/profile.d/aicactl.sh", Setting{FileFormat::whole, "", {}, render_profile_script(c)});
   if (auto pip = c.cache_path("pip"); !pip.empty()) {
@@ -368,7 +374,8 @@ ServerSpec build_spec(const Config& c, const HostFacts& facts) {
                                   0,
                                   0,
                                   FileCheck::sudoers,
-                                  c.under_root(kInstalledBinary)});
+                                  c.under_root(kInstalledBinary),
+                                  true});
   } else {
     spec.notes.emplace_back(std::string("sudo is not installed (no visudo): '") + kSudoersFile +
                             "' is not installed, so the group cannot run cache clean or disk check through sudo");

@@ -39,7 +39,13 @@ struct FileSpec {
   // root-owned and not writable by group/other, as setup leaves them (a sudo rule for a binary
   // that someone else could replace would hand out root).
   std::string trusted_path{};
+  // A file aicactl writes whole: content that differs (edited by hand) is kept as
+  // PATH.aicactl-old before it is replaced.
+  bool keep_old = false;
 };
+
+// The suffix of the copy a hand-edited managed file is saved to before it is replaced.
+inline constexpr const char* kOldSuffix = ".aicactl-old";
 
 // The content `file` should have, given its current content ("" when absent).
 [[nodiscard]] std::string desired_content(const FileSpec& file, std::string_view current);

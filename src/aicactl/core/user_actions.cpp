@@ -92,14 +92,50 @@ os::Result<void> copy_verified(const std::string& from, int to_fd, const std::st
     cleanup();
     return std::unexpected(stage_fd.error());
   }
+  std::vector<std::string> placed;
   for (const auto& n : names) {
     if (::renameat(stage_fd->get(), n.c_str(), to_fd, n.c_str()) != 0) {
+      const int err = errno;
+      for (const auto& p : placed) {  // back into the stage: the target is left as it was
+        (void)::renameat(to_fd, p.c_str(), stage_fd->get(), p.c_str());
+      }
       cleanup();
-      return os::fail("move into place", os::join_path(to, n));
+      return os::fail("move into place", os::join_path(to, n), err);
     }
+    placed.push_back(n);
   }
   cleanup();
   return {};
+}
+
+// Renames every entry of `from_fd` into `to_fd`: true when all moved, false when a rename failed
+// with EXDEV (what had moved is put back: the caller copies instead). Any failure puts back what
+// had moved, so a home is never left half in each place.
+os::Result<bool> move_all(int from_fd, const std::string& from, int to_fd, const std::string& to,
+                          const std::vector<std::string>& names) {
+  std::vector<std::string> moved;
+  for (const auto& n : names) {
+    if (::renameat(from_fd, n.c_str(), to_fd, n.c_str()) == 0) {
+      moved.push_back(n);
+      continue;
+    }
+    const int err = errno;
+    std::string stuck;
+    for (auto it = moved.rbegin(); it != moved.rend(); ++it) {
+      if (::renameat(to_fd, it->c_str(), from_fd, it->c_str()) != 0) {
+        stuck += (stuck.empty() ? "" : ", ") + *it;
+      }
+    }
+    if (!stuck.empty()) {
+      return os::fail("move into '" + to + "' (and to move back " + stuck + ", now in '" + to + "')",
+                      os::join_path(from, n), err);
+    }
+    if (err == EXDEV) {
+      return false;
+    }
+    return os::fail("move into '" + to + "' (nothing was moved)", os::join_path(from, n), err);
+  }
+  return true;
 }
 
 }  // namespace
@@ -206,18 +242,13 @@ os::Result<void> apply_migrate_home(const MigrateHome& a) {
     return os::fail("move '" + a.from + "' (already in the target, nothing was moved: " + conflicts + ") into", a.to,
                     EEXIST);
   }
-  auto from_info = os::stat_fd(from_fd->get());
-  auto to_info = os::stat_fd(to_fd->get());
-  if (!from_info || !to_info) {
-    return os::fail("stat", a.from, EIO);
+  // Renamed when the kernel lets us, copied and verified when it says EXDEV: two mounts of one
+  // file system have the same st_dev, yet rename between them fails, so only trying tells.
+  auto moved = move_all(from_fd->get(), a.from, to_fd->get(), a.to, names);
+  if (!moved) {
+    return std::unexpected(moved.error());
   }
-  if (from_info->dev == to_info->dev) {
-    for (const auto& n : names) {
-      if (::renameat(from_fd->get(), n.c_str(), to_fd->get(), n.c_str()) != 0) {
-        return os::fail("move into '" + a.to + "'", os::join_path(a.from, n));
-      }
-    }
-  } else if (!names.empty()) {
+  if (!*moved && !names.empty()) {
     if (auto r = copy_verified(a.from, to_fd->get(), a.to, names); !r) {
       return r;
     }
@@ -251,7 +282,24 @@ os::Result<void> apply_make_symlink(const MakeSymlink& a) {
   return {};
 }
 
+os::Result<void> keep_old_copy(const WriteFile& a) {
+  if (a.keep_old.empty()) {
+    return {};
+  }
+  auto current = os::read_file(a.path);
+  if (!current) {
+    return std::unexpected(current.error());
+  }
+  if (!current->has_value()) {
+    return {};
+  }
+  return os::write_file_atomically(a.keep_old, **current, 0600, 0, 0);
+}
+
 os::Result<void> apply_write_file(const WriteFile& a) {
+  if (auto kept = keep_old_copy(a); !kept) {
+    return kept;
+  }
   uid_t uid = a.uid;
   gid_t gid = a.gid;
   if (!a.owner.empty()) {

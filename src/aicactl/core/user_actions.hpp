@@ -11,6 +11,8 @@ namespace aicactl::core::detail {
 [[nodiscard]] os::Result<void> apply_migrate_home(const MigrateHome& a);
 [[nodiscard]] os::Result<void> apply_make_symlink(const MakeSymlink& a);
 [[nodiscard]] os::Result<void> apply_write_file(const WriteFile& a);
+// Saves the current content of a WriteFile's path to its keep_old path (root, 0600) when set.
+[[nodiscard]] os::Result<void> keep_old_copy(const WriteFile& a);
 // Runs an account tool by argv and turns a non-zero exit into an error with its stderr.
 [[nodiscard]] os::Result<void> run_tool(const std::vector<std::string>& argv, const std::string& target);
 

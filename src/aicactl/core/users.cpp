@@ -39,8 +39,18 @@ std::vector<std::string> all_group_names(const UserSpec& spec) {
 
 }  // namespace
 
-void validate_user_name(const std::string& name) {
+std::string user_name_problem(std::string_view name) {
   if (auto why = name_problem(name); !why.empty()) {
+    return why;
+  }
+  if (name.front() == '_') {
+    return "must start with a lower-case letter (Debian's NAME_REGEX for login names, see adduser.conf(5))";
+  }
+  return "";
+}
+
+void validate_user_name(const std::string& name) {
+  if (auto why = user_name_problem(name); !why.empty()) {
     std::string shown;
     for (char c : name) {
       shown += (c == '\n') ? std::string("\\n") : std::string(1, c);

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aicactl/core/actions.hpp"
@@ -17,7 +18,12 @@
 
 namespace aicactl::core {
 
-// Throws Error(bad_data) naming the problem when `name` may not be an aicactl user.
+// Debian's defaults for a login name: adduser's NAME_REGEX ^[a-z][-a-z0-9_]*\$?$ (a lower-case
+// letter, then lower-case letters, digits, '-' and '_', optionally a final '$') and useradd's limit
+// of 32 characters; not all digits. Returns the problem, or "" when valid.
+[[nodiscard]] std::string user_name_problem(std::string_view name);
+// Throws Error(bad_data) naming the problem when `name` may not be an aicactl user (see
+// user_name_problem; root and existing system accounts are refused too).
 void validate_user_name(const std::string& name);
 
 enum class AccountPolicy {

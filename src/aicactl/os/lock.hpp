@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -13,11 +14,19 @@ namespace aicactl::os {
 
 enum class LockWait { yes, no };
 
+// Who holds a flock on the file open as `fd`: "pid N (its command line)" from /proc/locks and
+// /proc/N/cmdline (pids as this process's pid namespace sees them), "" when unknown.
+[[nodiscard]] std::string flock_holder(int fd);
+
 class ProcessLock {
  public:
   // Creates `dir` (0700, root) when missing and refuses one that is a symlink, not owned by
   // root or writable by others. With LockWait::no fails with EWOULDBLOCK when held elsewhere.
   static Result<ProcessLock> acquire(const std::string& dir, LockWait wait);
+  // As acquire, waiting at most `wait` (then EWOULDBLOCK). When another process holds the lock,
+  // `on_wait` is called once first with flock_holder's answer, so the caller can say who it is.
+  static Result<ProcessLock> acquire_within(const std::string& dir, std::chrono::milliseconds wait,
+                                            const std::function<void(const std::string& holder)>& on_wait);
 
  private:
   explicit ProcessLock(UniqueFd fd) : fd_(std::move(fd)) {}

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -9,34 +10,97 @@
 
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <cstdlib>
 #include <sstream>
 
 #include "aicactl/os/fd.hpp"
 
-extern char** environ;
-
 namespace aicactl::os {
 
-std::string find_program(const std::string& name) {
-  if (name.find('/') != std::string::npos) {
-    return ::access(name.c_str(), X_OK) == 0 ? name : "";
+namespace {
+
+bool executable_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+// Root-owned and not writable by group or others (following symlinks: `path` is resolved).
+bool root_only(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0U;
+}
+
+// Every directory from "/" down to `path`, and `path` itself, are root_only.
+bool root_only_chain(const std::string& path) {
+  for (std::size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+    if (!root_only(path.substr(0, slash))) {
+      return false;
+    }
   }
-  const char* env = std::getenv("PATH");
-  std::string path = env != nullptr ? env : "";
-  path += ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  std::stringstream ss(path);
+  return root_only("/") && root_only(path);
+}
+
+std::string home_of_effective_user() {
+  std::array<char, 4096> buf{};
+  passwd pw{};
+  passwd* found = nullptr;
+  if (::getpwuid_r(::geteuid(), &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr &&
+      found->pw_dir != nullptr && found->pw_dir[0] == '/') {
+    return found->pw_dir;
+  }
+  return "/";
+}
+
+}  // namespace
+
+std::string find_program(const std::string& name) {
+  if (name.empty()) {
+    return "";
+  }
+  if (name.front() == '/') {
+    return executable_file(name) ? name : "";
+  }
+  if (name.find('/') != std::string::npos) {
+    return "";
+  }
+  std::stringstream ss(kSecurePath);
   std::string dir;
   while (std::getline(ss, dir, ':')) {
-    if (dir.empty() || dir.front() != '/') {
-      continue;
-    }
     std::string candidate = dir + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0) {
+    if (executable_file(candidate)) {
       return candidate;
     }
   }
   return "";
+}
+
+std::string find_program_also_in(const std::string& name, const std::string& extra_dir) {
+  if (std::string found = find_program(name); !found.empty() || name.find('/') != std::string::npos) {
+    return found;
+  }
+  const std::string candidate = extra_dir + "/" + name;
+  if (extra_dir.empty() || extra_dir.front() != '/' || !executable_file(candidate) || !root_only_chain(extra_dir)) {
+    return "";
+  }
+  std::array<char, PATH_MAX> real{};
+  if (::realpath(candidate.c_str(), real.data()) == nullptr || !root_only_chain(real.data())) {
+    return "";
+  }
+  return candidate;
+}
+
+std::vector<std::string> helper_environment(const std::vector<std::string>& env, InheritEnv base) {
+  std::vector<std::string> out;
+  if (base == InheritEnv::yes) {
+    out = {std::string("PATH=") + kSecurePath, "HOME=" + home_of_effective_user(), "LC_ALL=C.UTF-8"};
+  }
+  for (const auto& e : env) {
+    const auto name = e.substr(0, e.find('=') + 1);
+    std::erase_if(out, [&](const std::string& x) { return x.starts_with(name); });
+    out.push_back(e);
+  }
+  return out;
 }
 
 Result<ProcessResult> run_program(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
@@ -44,7 +108,6 @@ Result<ProcessResult> run_program(const std::vector<std::string>& argv, const st
 }
 
 Result<ProcessResult> run_program_with(const std::vector<std::string>& argv, const RunOptions& options) {
-  const auto& env = options.env;
   if (argv.empty()) {
     return fail("run program", "", EINVAL);
   }
@@ -74,17 +137,7 @@ Result<ProcessResult> run_program_with(const std::vector<std::string>& argv, con
     args.push_back(const_cast<char*>(a.c_str()));
   }
   args.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; options.inherit == InheritEnv::yes && *e != nullptr; ++e) {
-    const std::string entry = *e;
-    const auto name = entry.substr(0, entry.find('=') + 1);
-    const bool replaced =
-        std::any_of(env.begin(), env.end(), [&](const std::string& x) { return x.starts_with(name); });
-    if (!replaced) {
-      env_strings.push_back(entry);
-    }
-  }
-  env_strings.insert(env_strings.end(), env.begin(), env.end());
+  std::vector<std::string> env_strings = helper_environment(options.env, options.inherit);
   std::vector<char*> envp;
   envp.reserve(env_strings.size() + 1);
   for (auto& e : env_strings) {

@@ -9,8 +9,6 @@
 #include "aicactl/os/fd.hpp"
 #include "aicactl/os/process.hpp"
 
-extern char** environ;
-
 namespace aicactl::os {
 
 Result<int> run_program_with_input(const std::vector<std::string>& argv, std::string_view input) {
@@ -51,7 +49,14 @@ Result<int> run_program_with_input(const std::vector<std::string>& argv, std::st
   }
   args.push_back(nullptr);
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, args.data(), environ);
+  std::vector<std::string> env_strings = helper_environment({});
+  std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
+  for (auto& e : env_strings) {
+    envp.push_back(e.data());
+  }
+  envp.push_back(nullptr);
+  const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     return fail("start", exe, rc);

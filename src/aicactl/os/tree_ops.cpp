@@ -139,6 +139,9 @@ class TreeEmptier {
       summary_.mounts_skipped.push_back(path);
       return false;
     }
+    if (options_.keep_entry && options_.keep_entry(name, *info)) {
+      return false;
+    }
     if (!info->is_dir()) {
       if (!old_enough(info->atime) || !old_enough(info->mtime)) {
         return false;

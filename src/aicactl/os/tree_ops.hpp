@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "aicactl/os/error.hpp"
+#include "aicactl/os/fs.hpp"
 
 namespace aicactl::os {
 
@@ -32,6 +33,9 @@ struct EmptyTreeOptions {
   // Called once per removed (or, with count_only, removable) entry that is not inside a removed
   // directory: the topmost entries that go, each level after its own entries were handled.
   std::function<void(const std::string& path, bool is_dir)> on_removed;
+  // Entries anywhere below the root that stay, with everything beneath them, when this returns
+  // true for their name and stat (e.g. a download in progress); unset: none.
+  std::function<bool(const std::string& name, const FileInfo& info)> keep_entry{};
 };
 
 struct EmptyTreeSummary {

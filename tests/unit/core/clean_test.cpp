@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -153,6 +154,47 @@ TEST_F(CleanTree, DryRunRemovesNothingEvenWhenLocked) {
   EXPECT_EQ(r.files, 1U);
   EXPECT_EQ(listed, std::vector<std::string>{tmp.sub("cache/uv/wheel")});
   EXPECT_TRUE(exists_nofollow(tmp.sub("cache/uv/wheel")));
+}
+
+// huggingface_hub flocks `.locks/<repo>/<blob>.lock` while it writes `<repo>/blobs/<blob>.incomplete`:
+// a repo with a held lock is skipped and reported; an unlocked repo goes except a `*.incomplete`
+// modified since fresh_since; an older one goes.
+TEST_F(CleanTree, HfSkipsALockedRepoAndKeepsFreshIncompleteDownloads) {
+  const std::string hub = tmp.sub("models/huggingface/hub");
+  for (const char* d : {"models--a--busy", "models--a--busy/blobs", "models--b--idle", "models--b--idle/blobs",
+                        ".locks", ".locks/models--a--busy", ".locks/models--b--idle"}) {
+    make_dir(hub + "/" + d);
+  }
+  write_text(hub + "/models--a--busy/blobs/abc.incomplete", "part");
+  write_text(hub + "/models--a--busy/blobs/old", "done");
+  write_text(hub + "/.locks/models--a--busy/abc.lock", "");
+  write_text(hub + "/.locks/models--b--idle/def.lock", "");
+  write_text(hub + "/models--b--idle/blobs/def.incomplete", "fresh part");
+  write_text(hub + "/models--b--idle/blobs/stale.incomplete", "stale part");
+  write_text(hub + "/models--b--idle/blobs/done", "weights");
+  const timespec long_ago[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (hub + "/models--b--idle/blobs/stale.incomplete").c_str(), long_ago, 0), 0);
+  const Fd holder(::open((hub + "/.locks/models--a--busy/abc.lock").c_str(), O_RDWR | O_CLOEXEC));
+  ASSERT_EQ(::flock(holder.get(), LOCK_EX | LOCK_NB), 0);
+
+  CleanOptions options;
+  options.fresh_since = fresh_since_for_hours(24, std::chrono::system_clock::now());
+  const CleanResult r = clean_target(plan_clean(config, {"hf"}).at(0), options);
+  EXPECT_TRUE(r.errors.empty());
+  EXPECT_EQ(r.locked, std::vector<std::string>{hub + "/models--a--busy"});
+  EXPECT_EQ(read_text(hub + "/models--a--busy/blobs/abc.incomplete"), "part");
+  EXPECT_EQ(read_text(hub + "/models--a--busy/blobs/old"), "done") << "the locked repo is left whole";
+  EXPECT_EQ(read_text(hub + "/models--b--idle/blobs/def.incomplete"), "fresh part");
+  EXPECT_FALSE(exists_nofollow(hub + "/models--b--idle/blobs/stale.incomplete"));
+  EXPECT_FALSE(exists_nofollow(hub + "/models--b--idle/blobs/done"));
+  EXPECT_TRUE(exists_nofollow(hub + "/.locks/models--a--busy/abc.lock"));
+
+  ASSERT_EQ(::flock(holder.get(), LOCK_UN), 0);
+  options.fresh_since = fresh_since_for_hours(0, std::chrono::system_clock::now()) + 3600;
+  const CleanResult again = clean_target(plan_clean(config, {"hf"}).at(0), options);
+  EXPECT_TRUE(again.locked.empty());
+  EXPECT_FALSE(exists_nofollow(hub + "/models--a--busy"));
+  EXPECT_FALSE(exists_nofollow(hub + "/models--b--idle"));
 }
 
 }  // namespace

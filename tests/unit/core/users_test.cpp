@@ -43,6 +43,18 @@ TEST(UserNames, RefusedWith65) {
   EXPECT_NO_THROW(validate_user_name("alice-2"));
 }
 
+// Debian's defaults: adduser's NAME_REGEX ^[a-z][-a-z0-9_]*\$?$ and useradd's 32 characters.
+TEST(UserNames, FollowDebiansNameRegexAndUseraddsLength) {
+  for (const char* bad : {"_", "_a", "__", "1a", "a.b", "-a", "a$b", "$", "a$$", "A", "aB"}) {
+    EXPECT_NE(user_name_problem(bad), "") << bad;
+  }
+  EXPECT_NE(user_name_problem(std::string(33, 'a')), "");
+  for (const char* good : {"a", "a$", "a_b", "a-", "a1", "ab-c_d9$"}) {
+    EXPECT_EQ(user_name_problem(good), "") << good;
+  }
+  EXPECT_EQ(user_name_problem(std::string(32, 'a')), "");
+}
+
 TEST(PlanUser, ReimageRestoresGroupsAccountHomeLink) {
   const UserSpec spec = restore_spec();
   UserState st;

@@ -73,6 +73,7 @@ class LockHolder {
   ~LockHolder() { kill(); }
 
   [[nodiscard]] bool locked() const { return locked_; }
+  [[nodiscard]] pid_t pid() const { return pid_; }
   void kill() {
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);
@@ -157,6 +158,34 @@ TEST_F(Lock, WaitingBlocksUntilTheHolderIsGone) {
   const auto waited = std::chrono::steady_clock::now() - start;
   ASSERT_TRUE(lock.has_value()) << lock.error().message();
   EXPECT_GE(waited, std::chrono::milliseconds(200)) << "the lock was taken while the holder still had it";
+}
+
+// The waiter is told once who holds the lock (pid and command line from /proc) and gives up
+// with EWOULDBLOCK after the wait; with the holder gone it takes the lock at once.
+TEST_F(Lock, WaitingWithinATimeSaysWhoHoldsItAndGivesUp) {
+  LockHolder holder(dir_);
+  ASSERT_TRUE(holder.locked());
+  int told = 0;
+  std::string who;
+  const auto start = std::chrono::steady_clock::now();
+  auto lock = ProcessLock::acquire_within(dir_, std::chrono::milliseconds(300), [&](const std::string& h) {
+    ++told;
+    who = h;
+  });
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(lock.has_value());
+  EXPECT_EQ(lock.error().code, EWOULDBLOCK);
+  EXPECT_GE(waited, std::chrono::milliseconds(300));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+  EXPECT_EQ(told, 1);
+  EXPECT_TRUE(who.starts_with("pid " + std::to_string(holder.pid()) + " (")) << who;
+  EXPECT_NE(who.find("unit_tests"), std::string::npos) << who;
+
+  holder.kill();
+  told = 0;
+  auto taken = ProcessLock::acquire_within(dir_, std::chrono::milliseconds(0), [&](const std::string&) { ++told; });
+  EXPECT_TRUE(taken.has_value()) << taken.error().message();
+  EXPECT_EQ(told, 0);
 }
 
 TEST_F(Lock, RefusesAWorldOrGroupWritableDirectory) {

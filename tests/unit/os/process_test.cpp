@@ -161,5 +161,62 @@ TEST(FindProgram, IgnoresRelativePathEntries) {
   EXPECT_TRUE(outcome.ok()) << outcome.message;
 }
 
+// Root never runs a program from a directory the caller put in PATH, even an absolute one, and
+// a helper sees none of the caller's environment: only the fixed PATH, HOME and locale.
+TEST(FindProgram, OnlyTheSecurePathAndACleanEnvironment) {
+  const test::TempDir tmp;
+  test::make_dir(tmp.sub("bin"));
+  for (const char* name : {"aicactl-planted", "env"}) {
+    test::write_text(tmp.sub(std::string("bin/") + name), "#!/bin/sh\necho planted\n", 0755);
+    ASSERT_EQ(::chmod(tmp.sub(std::string("bin/") + name).c_str(), 0755), 0);
+  }
+  const test::ChildOutcome outcome = test::run_in_child([&]() -> std::string {
+    const std::string path = tmp.sub("bin") + ":/usr/bin:/bin";
+    if (::setenv("PATH", path.c_str(), 1) != 0 || ::setenv("AICACTL_TEST_LEAK", "1", 1) != 0 ||
+        ::setenv("LD_PRELOAD", "/nonexistent.so", 1) != 0) {
+      return "setenv: " + test::errno_text(errno);
+    }
+    std::string problems;
+    if (const std::string found = find_program("aicactl-planted"); !found.empty()) {
+      problems += "find_program found " + found + "\n";
+    }
+    if (const std::string env = find_program("env"); env.starts_with(tmp.path())) {
+      problems += "find_program chose the planted " + env + "\n";
+    }
+    auto run = run_program({"env"}, {"EXTRA=1"});
+    if (!run) {
+      return problems + "env: " + run.error().message();
+    }
+    std::vector<std::string> lines;
+    std::istringstream in(run->out);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.starts_with("HOME=")) {
+        lines.push_back(line);
+      }
+    }
+    std::sort(lines.begin(), lines.end());
+    const std::vector<std::string> want{"EXTRA=1", "LC_ALL=C.UTF-8", std::string("PATH=") + kSecurePath};
+    if (lines != want) {
+      problems += "the helper's environment was:\n" + run->out;
+    }
+    return problems;
+  });
+  EXPECT_TRUE(outcome.ok()) << outcome.message;
+}
+
+TEST(FindProgram, AlsoInAcceptsOnlyARootOnlyDirectory) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root (root-owned directories)";
+  }
+  const test::TempDir tmp;
+  test::make_dir(tmp.sub("bin"), 0755);
+  test::write_text(tmp.sub("bin/aicactl-tool"), "#!/bin/sh\n", 0755);
+  ASSERT_EQ(::chmod(tmp.sub("bin/aicactl-tool").c_str(), 0755), 0);
+  EXPECT_EQ(find_program("aicactl-tool"), "") << "not in the secure path";
+  // TempDir lives below /tmp (sticky, world-writable): not root-only on the way
+  EXPECT_EQ(find_program_also_in("aicactl-tool", tmp.sub("bin")), "");
+  EXPECT_EQ(find_program_also_in("sh", tmp.sub("bin")), find_program("sh")) << "the secure path comes first";
+}
+
 }  // namespace
 }  // namespace aicactl::os
