@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <ctime>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -443,13 +442,11 @@ int run_list(const GlobalOptions& options, const NamesOptions& o) {
   return 0;
 }
 
+// YYYYMMDD (UTC), the suffix of an archived home's name.
 std::string today() {
-  std::array<char, 16> buf{};
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&now, &tm);
-  (void)std::strftime(buf.data(), buf.size(), "%Y%m%d", &tm);
-  return buf.data();
+  std::string day = core::utc_today();
+  std::erase(day, '-');
+  return day;
 }
 
 int run_remove(const GlobalOptions& options, const RemoveOptions& o) {

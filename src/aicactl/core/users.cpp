@@ -4,8 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <ctime>
 
 #include "aicactl/core/account_batch.hpp"
 #include "aicactl/core/errors.hpp"
@@ -332,12 +330,7 @@ std::optional<UserRecord> record_of_account(const std::string& name, const std::
     rec.expires = previous->expires;
   }
   if (rec.created_at.empty()) {
-    std::array<char, 32> buf{};
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    ::gmtime_r(&now, &tm);
-    (void)std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    rec.created_at = buf.data();
+    rec.created_at = utc_now();
   }
   return rec;
 }
