@@ -236,7 +236,11 @@ int run_clean(const GlobalOptions& options, const CleanCliOptions& o) {
   const auto targets = core::plan_clean(config, clean_selection(config, o));
   const auto lock = begin_mutation(options, config, "cache clean");
   Listing listed;
-  const auto results = clean_targets(targets, clean_options(options, config, o, listed));
+  auto clean = clean_options(options, config, o, listed);
+  auto progress = std::make_optional<ProgressDisplay>(options, "cache clean");
+  clean.progress = progress->counter();
+  const auto results = clean_targets(targets, clean);
+  progress.reset();  // the line is cleared before the results are printed
   render_clean(options, results, listed, o.older_than);
   const bool partial = std::ranges::any_of(
       results, [](const auto& r) { return !r.errors.empty() || !r.skipped.empty() || !r.locked.empty(); });

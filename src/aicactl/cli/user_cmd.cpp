@@ -10,7 +10,9 @@
 #include <utility>
 
 #include "aicactl/cli/context.hpp"
+#include "aicactl/cli/progress.hpp"
 #include "aicactl/cli/render.hpp"
+#include "aicactl/core/actions.hpp"
 #include "aicactl/core/disk.hpp"
 #include "aicactl/core/errors.hpp"
 #include "aicactl/core/registry.hpp"
@@ -147,7 +149,12 @@ core::Report add_one(const GlobalOptions& options, const core::Config& config, c
   spec.force_link = o.force;
   core::Plan plan;
   plan.items = core::plan_user(spec, core::inspect_user(spec));
-  core::Report report = core::apply_plan(plan, options.dry());
+  core::Report report;
+  {
+    ProgressDisplay progress(options, "home copy");  // cleared before anything else is printed
+    const core::HomeCopyProgress copy_progress(progress.counter());
+    report = core::apply_plan(plan, options.dry());
+  }
   if (report.failed > 0) {
     return report;
   }
@@ -302,7 +309,11 @@ int run_repair(const GlobalOptions& options, const NamesOptions& o) {
     core::UserSpec spec = core::user_spec(config, rec, core::AccountPolicy::restore);
     core::Plan plan;
     plan.items = core::plan_user(spec, core::inspect_user(spec));
-    report.merge(core::apply_plan(plan, options.dry()));
+    {
+      ProgressDisplay progress(options, "home copy");
+      const core::HomeCopyProgress copy_progress(progress.counter());
+      report.merge(core::apply_plan(plan, options.dry()));
+    }
     auto account = os::find_user(rec.name);
     auto home = os::lstat_path(spec.data_home);
     if (account && home && *home && (*home)->is_dir() && (*home)->uid == account->uid) {

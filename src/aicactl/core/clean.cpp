@@ -175,7 +175,11 @@ CleanResult clean_target(const CleanTarget& target, const CleanOptions& options)
     };
   }
   os::EmptyTreeOptions tree{options.dry_run == DryRun::yes ? os::RemoveMode::count_only : os::RemoveMode::remove,
-                            options.cutoff, keep, options.on_removed, keep_fresh};
+                            options.cutoff,
+                            keep,
+                            options.on_removed,
+                            keep_fresh,
+                            options.progress};
   auto summary = os::empty_tree_fd(root->get(), target.root, tree);
   result.files = summary.files;
   result.directories = summary.directories;

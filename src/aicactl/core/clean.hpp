@@ -13,6 +13,7 @@
 
 #include "aicactl/core/config.hpp"
 #include "aicactl/core/plan.hpp"
+#include "aicactl/os/walk.hpp"
 
 namespace aicactl::core {
 
@@ -51,6 +52,7 @@ struct CleanOptions {
   // Seconds since the epoch: a target's fresh_suffix entries modified since then stay (the
   // default 0 keeps them all).
   std::int64_t fresh_since = 0;
+  os::WalkProgress* progress = nullptr;  // counted into for a terminal's display
 };
 
 // The fresh_since for [clean] incomplete_min_age_hours at `now`.

@@ -2,9 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <random>
+#include <thread>
 #include <tuple>
 
 #include "aicactl/os/accounts.hpp"
@@ -14,8 +18,76 @@
 #include "aicactl/os/tree_ops.hpp"
 #include "aicactl/os/walk.hpp"
 
-namespace aicactl::core::detail {
+namespace aicactl::core {
 namespace {
+std::atomic<os::WalkProgress*> home_copy_progress{nullptr};
+}  // namespace
+
+HomeCopyProgress::HomeCopyProgress(os::WalkProgress* progress) {
+  home_copy_progress.store(progress);
+}
+HomeCopyProgress::~HomeCopyProgress() {
+  home_copy_progress.store(nullptr);
+}
+
+namespace detail {
+namespace {
+
+// Counts a running copy into the display's progress from the growth of the target file
+// system's used inodes and blocks (see HomeCopyProgress), every 100 ms until it is destroyed.
+class CopySampler {
+ public:
+  CopySampler(int target_fd, os::WalkProgress* progress) : fd_(target_fd), progress_(progress) {
+    if (progress_ == nullptr || !sample(start_)) {
+      return;
+    }
+    thread_ = std::jthread([this](const std::stop_token& stop) {
+      while (!stop.stop_requested()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        count();
+      }
+    });
+  }
+  CopySampler(const CopySampler&) = delete;
+  CopySampler& operator=(const CopySampler&) = delete;
+  CopySampler(CopySampler&&) = delete;
+  CopySampler& operator=(CopySampler&&) = delete;
+  ~CopySampler() {
+    if (thread_.joinable()) {
+      thread_.request_stop();
+      thread_.join();
+      count();  // the whole copy, however short
+    }
+  }
+
+ private:
+  void count() const {
+    Usage now;
+    if (sample(now)) {
+      progress_->entries.store(now.inodes > start_.inodes ? now.inodes - start_.inodes : 0);
+      progress_->bytes.store(now.bytes > start_.bytes ? now.bytes - start_.bytes : 0);
+    }
+  }
+
+  struct Usage {
+    std::uint64_t inodes = 0;
+    std::uint64_t bytes = 0;
+  };
+  bool sample(Usage& u) const {
+    struct statfs st {};
+    if (::fstatfs(fd_, &st) != 0) {
+      return false;
+    }
+    u.inodes = st.f_files >= st.f_ffree ? st.f_files - st.f_ffree : 0;
+    u.bytes = (st.f_blocks >= st.f_bfree ? st.f_blocks - st.f_bfree : 0) * static_cast<std::uint64_t>(st.f_frsize);
+    return true;
+  }
+
+  int fd_;
+  os::WalkProgress* progress_;
+  Usage start_;
+  std::jthread thread_;  // last: joined before the members it reads go
+};
 
 std::string trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
@@ -77,9 +149,12 @@ os::Result<void> copy_verified(const std::string& from, int to_fd, const std::st
     return os::fail("create directory", stage);
   }
   auto cleanup = [&] { (void)os::remove_tree_at(to_fd, stage_name.c_str(), stage); };
-  if (auto r = run_tool({"cp", "-a", "--", from + "/.", stage + "/"}, from); !r) {
-    cleanup();
-    return r;
+  {
+    const CopySampler sampler(to_fd, home_copy_progress.load());
+    if (auto r = run_tool({"cp", "-a", "--", from + "/.", stage + "/"}, from); !r) {
+      cleanup();
+      return r;
+    }
   }
   auto original = os::digest_tree(from);
   auto copy = os::digest_tree(stage);
@@ -325,4 +400,5 @@ os::Result<void> run_tool(const std::vector<std::string>& argv, const std::strin
   return {};
 }
 
-}  // namespace aicactl::core::detail
+}  // namespace detail
+}  // namespace aicactl::core

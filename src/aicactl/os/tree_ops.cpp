@@ -122,6 +122,9 @@ class TreeEmptier {
     }
     if (last) {
       summary_.bytes += info.blocks * 512;
+      if (options_.progress != nullptr) {
+        options_.progress->bytes.fetch_add(info.blocks * 512, std::memory_order_relaxed);
+      }
     }
   }
 
@@ -134,6 +137,9 @@ class TreeEmptier {
         return false;
       }
       return true;
+    }
+    if (options_.progress != nullptr) {
+      options_.progress->entries.fetch_add(1, std::memory_order_relaxed);
     }
     if (!on_root_mount(*info)) {
       summary_.mounts_skipped.push_back(path);

@@ -11,6 +11,7 @@
 
 #include "aicactl/os/error.hpp"
 #include "aicactl/os/fs.hpp"
+#include "aicactl/os/walk.hpp"
 
 namespace aicactl::os {
 
@@ -36,6 +37,9 @@ struct EmptyTreeOptions {
   // Entries anywhere below the root that stay, with everything beneath them, when this returns
   // true for their name and stat (e.g. a download in progress); unset: none.
   std::function<bool(const std::string& name, const FileInfo& info)> keep_entry{};
+  // Counted into when set (a terminal's display): every entry looked at, and the blocks of each
+  // regular file as it goes.
+  WalkProgress* progress = nullptr;
 };
 
 struct EmptyTreeSummary {

@@ -97,6 +97,25 @@ TEST(EmptyTree, RemovesEverythingBelowTheRootAndKeepsTheRoot) {
   EXPECT_EQ(run.reported, expected);
 }
 
+TEST(EmptyTree, CountsEveryEntryAndTheFreedBytesIntoTheProgress) {
+  TempDir tmp;
+  const std::string root = tmp.sub("cache");
+  make_dir(root);
+  make_dir(root + "/a");
+  write_text(root + "/a/wheel", std::string(10000, 'x'));
+  write_text(root + "/top", std::string(5000, 'y'));
+  write_text(root + "/kept", "k");
+  const std::uint64_t bytes = blocks_bytes(root + "/a/wheel") + blocks_bytes(root + "/top");
+  WalkProgress progress;
+  EmptyTreeOptions options;
+  options.keep = {"kept"};
+  options.progress = &progress;
+  const Emptied run = empty(root, options);
+  EXPECT_EQ(progress.entries.load(), 3U);  // a, a/wheel, top ("kept" is not looked at)
+  EXPECT_EQ(progress.bytes.load(), bytes);
+  EXPECT_EQ(run.summary.bytes, bytes);
+}
+
 TEST(EmptyTree, UnlinksSymlinksWithoutFollowingThem) {
   TempDir tmp;
   const std::string root = tmp.sub("cache");
