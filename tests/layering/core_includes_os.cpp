@@ -1,0 +1,3 @@
+// A core source may include its own and the os layer's headers: this must compile.
+#include "aicactl/core/errors.hpp"
+#include "aicactl/os/fd.hpp"
