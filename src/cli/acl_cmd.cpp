@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // aicactl acl backup | restore: the ACLs of the shared trees in getfacl -R's text format, and
 // their restore below a base directory without following symlinks.
 #include <spdlog/spdlog.h>

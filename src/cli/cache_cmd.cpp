@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // aicactl cache repair: re-applies group, modes and ACLs below every shared cache.
 // aicactl cache clean: empties the selected caches (or what went unused for N days).
 #include <spdlog/spdlog.h>

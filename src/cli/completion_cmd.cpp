@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // aicactl completion bash: a bash completion script made at run time from the CLI11 command
 // tree, so every registered command, subcommand and option is in it without a list to keep.
 #include <CLI/CLI.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // aicactl config show: the effective configuration.
 #include <iostream>
 #include <nlohmann/json.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // aicactl disk check | usage: space and inode use against the thresholds (for cron), and the
 // usage of homes and shared trees. Both are read-only apart from disk check's alert log and
 // textfile, take no lock (they must not wait behind a long cache repair) and may run through

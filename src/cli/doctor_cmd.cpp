@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // aicactl doctor: checks every invariant and prints ✓/✗ per check; exit 3 when one fails.
 #include <unistd.h>
 

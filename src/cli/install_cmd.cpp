@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // aicactl install conda|uv: shared, root-owned tools below data_root.
 #include <spdlog/spdlog.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // aicactl recover: rebuild from /data alone (what the boot unit runs).
 #include <spdlog/spdlog.h>
 

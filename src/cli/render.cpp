@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "aicactl/cli/render.hpp"
 
 #include <spdlog/spdlog.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // aicactl setup: turns a bare server into the aicactl layout, idempotently.
 #include <spdlog/spdlog.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // aicactl user add | repair | list | remove | import: registered users with homes on /data.
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>

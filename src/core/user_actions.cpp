@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "aicactl/core/user_actions.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "aicactl/os/tree_ops.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Builds each layering probe and checks the outcome (see CMakeLists.txt beside this file).
 function(probe target expect header)
   execute_process(COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target ${target}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The command-line interface: CLI11 wiring, one file per command family, text and --json
 // rendering. The only layer that prints.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What every command shares: the global options and the steps they all take (load the config,
 // require root, take the lock, set up logging).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A one-line progress display on stderr for walks over large trees (entries, bytes, rate).
 // Only on a terminal, never with --json or -q, and only once the walk has run for about a
 // second; redrawn in place a few times a second and cleared when the walk ends.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rendering of reports: text for people (stdout for results, stderr for messages) and --json.
 #pragma once
 

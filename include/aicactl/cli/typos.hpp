@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Naming a mistyped word: when CLI11 cannot parse a command line, find the word it could not
 // place (an unknown command or option) and the nearest known name, for a one-line message.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // recover's fast path for accounts: every registered group and account that is missing comes
 // back in one locked edit of the account files (os/passwd_db) instead of one groupadd/useradd
 // each. Whatever it cannot restore (an id held by another name, a group from LDAP) is left to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ACL backups in the text format of `getfacl -R` (so `setfacl --restore` reads them too) and
 // their safe restore: every path is resolved below a base directory component by component
 // without following a symlink (nor entering a mount whose parent others can write), and

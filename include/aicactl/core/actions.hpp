@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The small steps a plan is made of. Each describes itself ("Would create directory '/data'"),
 // names its kind and target, and applies itself after re-checking its precondition. apply() is
 // the only code in aicactl that mutates the system for setup.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cache clean: empties the selected shared caches (or only their entries unused for N days),
 // by fd, never following a symlink or leaving the mount. Each cache root (and each HF/torch
 // subtree root) stays with its owner, mode and ACLs; only what is below it goes.

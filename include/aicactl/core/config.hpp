@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The configuration: /data/system/config/aicactl.toml (on the persistent disk, because /etc may
 // not survive a re-image). Built-in defaults apply when it is absent; unknown keys and bad values
 // are rejected with the key named (Error with ExitCode::bad_data).

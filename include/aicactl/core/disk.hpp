@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // disk check and disk usage, the read-only reports: space and inode use of mounts against the
 // thresholds (percentages as df computes them), the alert line that existing installs grep for,
 // the node_exporter textfile, and the usage of homes and shared trees.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // doctor: every invariant of a set-up server checked and reported, changing nothing. It reuses
 // the setup planner: an item of the spec holds when the plan for it is empty.
 #pragma once

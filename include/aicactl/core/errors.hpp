@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one exception family above the OS edge. Each error carries the exit code it maps to
 // (the contract in the man page); the CLI's single try/catch turns it into that code.
 #pragma once

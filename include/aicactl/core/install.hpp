@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `aicactl install conda|uv`: fetches an installer or a release archive (a local file, or a URL
 // through libcurl), checks its SHA-256, and installs a shared, root-owned, world-readable copy
 // below data_root (Config::conda_prefix, Config::uv_dir). Everything is staged in a root-only

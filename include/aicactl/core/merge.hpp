@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Merges one managed setting into a configuration file that may hold the admin's own settings
 // (a cert or an index URL in /etc/pip.conf, a cafile in npmrc): only our key is replaced or
 // added, every other line is kept as it was. Re-merging a merged file changes nothing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Plan, then apply. inspect() reads the current state (read-only), plan_setup() is a pure
 // function of spec + state that emits only the actions still needed, apply_plan() is the one
 // applier. Planning again after applying gives an empty plan: that is idempotency.

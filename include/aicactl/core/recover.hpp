@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // recover: rebuilds the server from /data alone after a reboot or re-image. Refuses to run
 // when /data is not a mounted file system of its own; then restores the registry's groups (with
 // their gids), everything setup manages, and every user (account with its uid, link, conda).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The user registry on the persistent disk (/data/system/config/users.toml): everything needed
 // to recreate an account after the root disk was wiped, with its original uid and gids.
 #pragma once

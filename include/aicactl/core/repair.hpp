@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cache repair: re-applies the sharing group, setgid, group-rw(X) modes and the shared ACLs
 // below a tree, by fd (never following a symlink, never leaving the mount). Owners are kept.
 // A regular file with several hard links whose owner is not a member (root included) is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ACLs that make a tree shared by one group: group:<gid> and group:: get rwX (x only for
 // directories and files the owner may execute), the mask follows; other entries are kept.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a server set up by aicactl looks like: directories, the sharing group, the files under
 // /etc and /data/system. Built from the configuration plus a few read-only facts (where this
 // npm reads its global config, the running binary).

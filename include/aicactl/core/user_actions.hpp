@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Applying the account and home actions (internal to core: called by apply() in actions.cpp).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Users: the spec of one registered user (account, groups, home on /data, the /home link,
 // per-user conda settings), the read-only inspection of it, and the pure planner that turns the
 // difference into actions. `user add`, `user repair` and `recover` share them.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The data volume's identity. The first `setup --init` stamps data_root with a random id
 // (<data_root>/system/volume-id) and records the same id on the root disk
 // (/etc/aicactl/volume-id). Every command that reads or writes data_root first checks that it

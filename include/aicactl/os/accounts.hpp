@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Accounts and groups through NSS (getpwnam_r & co.), so LDAP/SSSD users resolve too.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // POSIX ACLs in the kernel's xattr format (system.posix_acl_access / _default), read and
 // written relative to a directory fd so that a symlink is never followed.
 #pragma once

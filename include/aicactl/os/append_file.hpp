@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Appends to a log file that other processes append to as well (O_APPEND, one write call, so
 // concurrent lines do not interleave); the last component is never followed if a symlink.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Atomic replacement of a file: a temp file in the same directory gets the content, its final
 // mode and owner, and an fsync; commit() renames it over the target and fsyncs the directory.
 // Without commit() the temp file is removed and the target is untouched. The temp file

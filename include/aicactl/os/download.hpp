@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HTTP(S) downloads through libcurl, loaded at run time with dlopen("libcurl.so.4"): the binary
 // stays free of libcurl's many shared dependencies and runs on an image without it, where only a
 // download fails (the way systemd loads its optional libraries). Only http and https are allowed,

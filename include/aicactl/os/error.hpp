@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Errors at the OS edge: an errno, the operation that failed and the path it failed on.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File-system primitives that never follow symlinks: every path is resolved component by
 // component with O_NOFOLLOW, and every change is made relative to a directory fd we hold.
 #pragma once

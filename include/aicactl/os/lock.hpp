@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one lock of mutating commands: flock on a file in a root-only directory. The file is never
 // replaced, so every process locks the same inode; the kernel drops the lock when we die.
 #pragma once

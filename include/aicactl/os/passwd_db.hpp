@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Batched edits of the local account files (passwd, shadow, group, gshadow), the way
 // systemd-sysusers does them: one lock (the lckpwdf lock file that shadow-utils takes too), every
 // file read once, checked, and replaced atomically with its mode and owner, a `<file>-` backup

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs a program by argv (never through a shell), optionally capturing its output.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs a program by argv (never through a shell) with `input` as its stdin, e.g. a message
 // for sendmail -t; its stdout and stderr go to /dev/null. Found and run as run_program does (the
 // secure path, a clean environment).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A private scratch directory (mkdtemp, 0700) that is removed with everything in it when the
 // owner goes away, by fd and without following symlinks. Used to stage downloads and unpacked
 // archives where no other user can swap them between the check and the use.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Whole-tree operations on user-writable trees, by fd: removal that never follows a symlink or
 // leaves its mount, and a digest that tells whether a copy is complete and exact.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Disk usage of a tree, counted by fd (os::walk_tree: no symlink followed, no mount crossed),
 // and the space and inode figures of a mounted file system (fstatvfs on a directory opened
 // without following symlinks).

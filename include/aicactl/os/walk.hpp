@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A tree walker for trees that users can write: lists with getdents64, stats with statx and
 // AT_SYMLINK_NOFOLLOW, opens directories with O_NOFOLLOW|O_DIRECTORY relative to their parent's
 // fd, never follows a symlink and never enters another mount. Optionally runs on several threads.

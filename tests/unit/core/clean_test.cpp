@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cache clean's planner (which trees a selector names) and one clean on a temp data root.
 #include "aicactl/core/clean.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The [disk] section of the configuration: defaults, values, rejections naming the key.
 #include <gtest/gtest.h>
 

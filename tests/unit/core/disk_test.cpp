@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // disk check's arithmetic and formats (percent as df, alert line, textfile) and the usage
 // targets and measurement on temp dirs.
 #include "aicactl/core/disk.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cache repair's skip of entries unchanged since the last complete repair: what the stamps
 // accept, and that a skipped tree still reports planted hard links while a changed entry
 // (newer ctime) is repaired.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sudoers drop-in and the cron file: what they allow (exactly the pinned argv, nothing with a
 // wildcard, nothing for a disabled cache), the visudo validation of the sudoers write (a broken
 // rule is never installed, a previous file stays), and the trusted-binary chain setup requires.
