@@ -8,6 +8,7 @@
 #include "aicactl/core/errors.hpp"
 #include "aicactl/core/recover.hpp"
 #include "aicactl/core/registry.hpp"
+#include "aicactl/core/setup_plan.hpp"
 #include "aicactl/core/spec.hpp"
 #include "aicactl/core/users.hpp"
 

@@ -7,7 +7,7 @@
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/render.hpp"
 #include "aicactl/core/errors.hpp"
-#include "aicactl/core/plan.hpp"
+#include "aicactl/core/setup_plan.hpp"
 #include "aicactl/core/spec.hpp"
 
 namespace aicactl::cli {

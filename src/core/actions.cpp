@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <tuple>
 
 #include "aicactl/core/shared_acl.hpp"
 #include "aicactl/core/user_actions.hpp"
@@ -186,6 +187,36 @@ std::string first_line(const os::ProcessResult& r) {
   return text.empty() ? "exit status " + std::to_string(r.exit_code) : text;
 }
 
+os::Result<void> keep_old_copy(const WriteFile& a) {
+  if (a.keep_old.empty()) {
+    return {};
+  }
+  auto current = os::read_file(a.path);
+  if (!current) {
+    return std::unexpected(current.error());
+  }
+  if (!current->has_value()) {
+    return {};
+  }
+  return os::write_file_atomically(a.keep_old, **current, 0600, 0, 0);
+}
+
+os::Result<void> apply_write_file(const WriteFile& a) {
+  if (auto kept = keep_old_copy(a); !kept) {
+    return kept;
+  }
+  uid_t uid = a.uid;
+  gid_t gid = a.gid;
+  if (!a.owner.empty()) {
+    auto owner = detail::owner_of(a.owner);
+    if (!owner) {
+      return std::unexpected(owner.error());
+    }
+    std::tie(uid, gid) = *owner;
+  }
+  return os::write_file_atomically(a.path, a.content, a.mode, uid, gid);
+}
+
 // The sudoers drop-in: validated alone in its temp file (its name has a dot, which sudo's
 // includedir skips), renamed into place, then the whole policy is validated; when that fails the
 // previous file (or none) is put back, so sudo keeps working as it did.
@@ -223,7 +254,7 @@ os::Result<void> apply_sudoers_file(const WriteFile& a) {
   if (alone->exit_code != 0) {
     return os::fail("validate the new sudo rule (visudo -cf: " + first_line(*alone) + "), left unchanged:", a.path, 0);
   }
-  if (auto kept = detail::keep_old_copy(a); !kept) {
+  if (auto kept = keep_old_copy(a); !kept) {
     return kept;
   }
   if (auto c = file->commit(); !c) {
@@ -357,7 +388,7 @@ os::Result<void> apply(const Action& action) {
           [](const SetMode& a) { return apply_mode(a); },
           [](const SetSharedAcl& a) { return apply_acl(a); },
           [](const WriteFile& a) {
-            return a.check == FileCheck::sudoers ? apply_sudoers_file(a) : detail::apply_write_file(a);
+            return a.check == FileCheck::sudoers ? apply_sudoers_file(a) : apply_write_file(a);
           },
           [](const Conflict& a) -> os::Result<void> { return os::fail("manage (" + a.reason + ")", a.path, 0); },
           [](const CreateAccount& a) { return detail::apply_create_account(a); },

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <random>
-#include <tuple>
 
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/atomic_file.hpp"
@@ -36,14 +35,6 @@ std::string join(const std::vector<std::string>& parts, char sep) {
 std::string random_suffix() {
   std::random_device rd;
   return std::to_string(rd());
-}
-
-os::Result<std::pair<uid_t, gid_t>> owner_of(const std::string& user) {
-  auto u = os::find_user(user);
-  if (!u) {
-    return os::fail("find user", user, ENOENT);
-  }
-  return std::pair{u->uid, u->gid};
 }
 
 // Gives every entry below `root` (a fresh, still root-only tree) to uid:gid, by fd.
@@ -285,34 +276,12 @@ os::Result<void> apply_make_symlink(const MakeSymlink& a) {
   return {};
 }
 
-os::Result<void> keep_old_copy(const WriteFile& a) {
-  if (a.keep_old.empty()) {
-    return {};
+os::Result<std::pair<uid_t, gid_t>> owner_of(const std::string& user) {
+  auto u = os::find_user(user);
+  if (!u) {
+    return os::fail("find user", user, ENOENT);
   }
-  auto current = os::read_file(a.path);
-  if (!current) {
-    return std::unexpected(current.error());
-  }
-  if (!current->has_value()) {
-    return {};
-  }
-  return os::write_file_atomically(a.keep_old, **current, 0600, 0, 0);
-}
-
-os::Result<void> apply_write_file(const WriteFile& a) {
-  if (auto kept = keep_old_copy(a); !kept) {
-    return kept;
-  }
-  uid_t uid = a.uid;
-  gid_t gid = a.gid;
-  if (!a.owner.empty()) {
-    auto owner = owner_of(a.owner);
-    if (!owner) {
-      return std::unexpected(owner.error());
-    }
-    std::tie(uid, gid) = *owner;
-  }
-  return os::write_file_atomically(a.path, a.content, a.mode, uid, gid);
+  return std::pair{u->uid, u->gid};
 }
 
 os::Result<void> run_tool(const std::vector<std::string>& argv, const std::string& target) {

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "aicactl/core/user_actions.hpp"
 #include "aicactl/os/acl.hpp"
 #include "aicactl/os/error.hpp"
 #include "aicactl/os/passwd_db.hpp"
@@ -20,38 +21,6 @@ namespace aicactl::core {
 struct CreateGroup {
   std::string name;
   std::optional<gid_t> gid;  // recover: the recorded gid
-};
-// useradd without a home (aicactl makes it on /data): -U or -g, -G, -s, -e, -u.
-struct CreateAccount {
-  std::string name;
-  std::optional<uid_t> uid;
-  std::string primary_group;  // "" = a new group of the same name (useradd -U)
-  std::vector<std::string> groups;
-  std::string shell;
-  std::string expires;
-  std::string home;  // /home/alice
-};
-struct AddToGroup {
-  std::string user;
-  std::string group;
-};
-// mkdir (user:primary-group, mode), seeded from /etc/skel when `seed`.
-struct CreateHome {
-  std::string path;
-  std::string user;
-  mode_t mode = 0750;
-  bool seed = true;
-};
-// Moves the whole content of a real home directory into the home on /data (rename on the same
-// file system, verified copy otherwise), then removes the emptied original.
-struct MigrateHome {
-  std::string from;
-  std::string to;
-};
-// link -> target, replacing an existing symlink (or an empty dir left by a migration) atomically.
-struct MakeSymlink {
-  std::string link;
-  std::string target;
 };
 struct CreateDirectory {
   std::string path;

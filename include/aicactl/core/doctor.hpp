@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "aicactl/core/config.hpp"
-#include "aicactl/core/plan.hpp"
 #include "aicactl/core/registry.hpp"
+#include "aicactl/core/setup_plan.hpp"
 
 namespace aicactl::core {
 

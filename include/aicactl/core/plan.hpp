@@ -1,18 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// Plan, then apply. inspect() reads the current state (read-only), plan_setup() is a pure
-// function of spec + state that emits only the actions still needed, apply_plan() is the one
+// Plan, then apply: the engine. A planner (setup_plan, users, ...) is a pure function of a spec
+// and the inspected state that emits only the actions still needed; apply_plan() is the one
 // applier. Planning again after applying gives an empty plan: that is idempotency.
 #pragma once
 
 #include <sys/types.h>
 
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "aicactl/core/actions.hpp"
-#include "aicactl/core/spec.hpp"
 #include "aicactl/os/acl.hpp"
 #include "aicactl/os/fs.hpp"
 
@@ -29,17 +27,6 @@ struct PathState {
   std::string error;                   // inspection failed (e.g. a symlink in the parent path)
 };
 
-struct ServerState {
-  std::optional<gid_t> group_gid;   // nullopt: the group does not exist yet
-  bool group_half_written = false;  // in /etc/group without its /etc/gshadow entry
-  bool acl_supported = true;
-  std::map<std::string, PathState> paths;
-  std::vector<std::pair<std::string, std::string>> leftovers;  // (dir, name): temps of killed runs
-};
-
-// Reads everything plan_setup looks at; changes nothing.
-[[nodiscard]] ServerState inspect(const ServerSpec& spec);
-
 // One checked item of the spec (a directory, a file, the group) and what it still needs.
 struct PlanItem {
   std::string check;  // "directory '/data/cache/pip'"
@@ -52,19 +39,6 @@ struct Plan {
   std::vector<std::string> notes;  // e.g. ACL fallback
   [[nodiscard]] std::size_t action_count() const;
 };
-
-[[nodiscard]] Plan plan_setup(const ServerSpec& spec, const ServerState& state);
-
-enum class TrustView {
-  current,      // as the paths are now (doctor)
-  after_setup,  // as setup leaves them: paths it creates or fixes count as fixed (setup)
-};
-
-// "" when `path` and every directory above it up to '/' are root-owned, not symlinks and not
-// writable by group/other in `view`, else the first problem. `state` holds every one of them
-// (inspect() reads the chain of each file's trusted_path).
-[[nodiscard]] std::string trust_problem(const ServerSpec& spec, const ServerState& state, const std::string& path,
-                                        TrustView view);
 
 enum class Status { changed, ok, failed, planned };
 

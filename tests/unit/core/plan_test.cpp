@@ -1,6 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "aicactl/core/plan.hpp"
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "aicactl/core/setup_plan.hpp"
 #include "aicactl/core/shared_acl.hpp"
 #include "aicactl/core/spec.hpp"
 

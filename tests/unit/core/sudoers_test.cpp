@@ -13,7 +13,7 @@
 
 #include "aicactl/core/actions.hpp"
 #include "aicactl/core/config.hpp"
-#include "aicactl/core/plan.hpp"
+#include "aicactl/core/setup_plan.hpp"
 #include "aicactl/core/spec.hpp"
 #include "aicactl/os/process.hpp"
 
