@@ -7,7 +7,6 @@
 #include <array>
 #include <random>
 
-#include "aicactl/core/registry.hpp"
 #include "aicactl/core/spec.hpp"
 #include "aicactl/os/fs.hpp"
 

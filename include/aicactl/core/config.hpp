@@ -12,6 +12,8 @@
 namespace aicactl::core {
 
 inline constexpr std::string_view kDefaultConfigPath = "/data/system/config/aicactl.toml";
+// The user registry (core/registry), below data_root.
+inline constexpr std::string_view kRegistryFile = "system/config/users.toml";
 
 enum class AclMode { automatic, on, off };
 

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "aicactl/core/config.hpp"
+
 namespace aicactl::core {
 
 struct GroupRef {
@@ -57,8 +59,6 @@ struct Registry {
   // first record naming a group wins.
   [[nodiscard]] std::map<std::string, gid_t> groups() const;
 };
-
-inline constexpr std::string_view kRegistryFile = "system/config/users.toml";
 
 // The current time as ISO 8601 UTC (YYYY-MM-DDTHH:MM:SSZ).
 [[nodiscard]] std::string utc_now();
