@@ -14,8 +14,8 @@
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/progress.hpp"
 #include "aicactl/cli/render.hpp"
-#include "aicactl/core/acl_backup.hpp"
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/cache/acl_backup.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fs.hpp"
 

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aicactl/cli/context.hpp"
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/plan/errors.hpp"
 
 namespace aicactl::cli {
 namespace {

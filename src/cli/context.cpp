@@ -12,7 +12,7 @@
 #include <climits>
 #include <cstdlib>
 
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/os/fs.hpp"
 
 namespace aicactl::cli {

@@ -16,8 +16,8 @@
 
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/progress.hpp"
-#include "aicactl/core/disk.hpp"
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/ops/disk.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/os/accounts.hpp"
 
 namespace aicactl::cli {

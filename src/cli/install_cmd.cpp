@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "aicactl/cli/context.hpp"
-#include "aicactl/core/errors.hpp"
-#include "aicactl/core/install.hpp"
+#include "aicactl/core/plan/errors.hpp"
+#include "aicactl/core/setup/install.hpp"
 #include "aicactl/os/fs.hpp"
 
 namespace aicactl::cli {

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "aicactl/core/disk.hpp"
+#include "aicactl/core/ops/disk.hpp"
 
 namespace aicactl::cli {
 namespace {

@@ -6,9 +6,9 @@
 
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/render.hpp"
-#include "aicactl/core/errors.hpp"
-#include "aicactl/core/setup_plan.hpp"
-#include "aicactl/core/spec.hpp"
+#include "aicactl/core/plan/errors.hpp"
+#include "aicactl/core/setup/setup_plan.hpp"
+#include "aicactl/core/setup/spec.hpp"
 
 namespace aicactl::cli {
 namespace {

@@ -18,5 +18,5 @@ function(probe target expect header)
 endfunction()
 
 probe(layering_core_includes_os builds "")
-probe(layering_os_includes_core fails aicactl/core/errors.hpp)
+probe(layering_os_includes_core fails aicactl/core/plan/errors.hpp)
 probe(layering_core_includes_cli fails aicactl/cli/render.hpp)

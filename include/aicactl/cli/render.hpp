@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "aicactl/cli/context.hpp"
-#include "aicactl/core/doctor.hpp"
-#include "aicactl/core/plan.hpp"
-#include "aicactl/core/repair.hpp"
+#include "aicactl/core/cache/repair.hpp"
+#include "aicactl/core/ops/doctor.hpp"
+#include "aicactl/core/plan/plan.hpp"
 
 namespace aicactl::cli {
 
