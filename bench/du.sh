@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # aicactl disk usage against du -s on the same tree (see bench/README.md, "disk usage").
 #
 #   bench/du.sh                                     # 200,000 files / 20,000 dirs

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by bench/run.sh and bench/du.sh (sourced, not run): finding the binaries, a work dir on
 # a real disk that is removed on exit, and an aicactl config confined to that work dir.
 # The sourcing script sets `repo` (this checkout) and `die` (prints and exits 2) first.

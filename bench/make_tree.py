@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Builds a deterministic cache-like tree for bench/run.sh.
 
 make_tree.py [--files N] [--dirs M] [--seed S] DIR

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Times `aicactl recover` with 100 registered users on the virtual server (tests/e2e/lib):
 # healthy (nothing to do) and after a full re-image (every account, link and env file gone).
 # Usage (root): AICACTL_BIN=build/aicactl bench/recover.sh     BENCH_USERS=100 by default.

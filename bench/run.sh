@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # aicactl cache-repair benchmark (see bench/README.md).
 #
 #   sudo bench/run.sh                                   # 200,000 files / 20,000 dirs

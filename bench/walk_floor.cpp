@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // aicactl_walk_floor [--threads N] [--first-run-syscalls GID] DIR
 //
 // Without --first-run-syscalls: walks DIR with os::walk_tree and does nothing else. The walker

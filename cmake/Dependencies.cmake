@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Third-party code, all from Debian packages. Everything ends up static except glibc:
 # spdlog and fmt are used header-only (Debian ships no .a), libacl is linked from libacl.a,
 # libstdc++/libgcc statically.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Language level and warnings for every aicactl target (an INTERFACE target, like ccache's cmake/).
 set(CMAKE_CXX_STANDARD 23)
 set(CMAKE_CXX_STANDARD_REQUIRED ON)

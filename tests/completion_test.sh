@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `aicactl completion bash` makes a script that bash can source and whose function completes
 # commands, subcommands and options by position (checked against the real --help output, so
 # it fails when the function is empty or a command is missing from the generated tree).

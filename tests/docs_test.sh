@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Every command and global option that --help shows is documented in the man page and README,
 # and the *built* man page, as man renders it, shows them as typed: every --option with two
 # ASCII hyphens (no smart-typography dash), every section heading of the source, and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Bad usage is one line on stderr and exit 64 (nothing on stdout): a mistyped command or option
 # is named with the nearest known name; an empty FILE is refused before anything is read.
 # Valid command lines and help are unaffected.

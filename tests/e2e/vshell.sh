@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Developer tool: boots a throw-away virtual server with the binary under test installed
 # (AICACTL_BIN, default build/aicactl) and runs each argument as a root shell command inside,
 # printing its output and exit code. Not a test; nothing persists.

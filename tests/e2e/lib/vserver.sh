@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: Apache-2.0
 # The "virtual server" for aicactl's end-to-end scenarios (see DESIGN.md, "Testing: the
 # virtual server"). A scenario sources this file and calls `vs_main "$@"` first.
 #

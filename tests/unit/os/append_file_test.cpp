@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Appending to a log (O_APPEND, created with its mode, never through a symlink) and running a
 // program with stdin content.
 #include "aicactl/os/append_file.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // empty_tree_fd (the remover of cache clean) and lock_file_at (a tool's own lock), on temp dirs.
 #include <fcntl.h>
 #include <gtest/gtest.h>

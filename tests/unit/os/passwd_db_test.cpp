@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The batched account-file editor on a temp "etc": ids and names already taken are refused,
 // everything else lands once, modes/owners and backups are kept, and the lock is honored.
 #include "aicactl/os/passwd_db.hpp"

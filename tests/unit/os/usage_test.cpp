@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The size scan: sums like du (blocks * 512), apparent sizes, entries; hard links once;
 // symlinks counted as themselves and never followed; only_uid.
 #include "aicactl/os/usage.hpp"

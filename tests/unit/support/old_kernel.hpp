@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs the fallbacks for older kernels on a new one: a seccomp filter makes the syscalls that
 // only recent kernels have fail with ENOSYS, as they do on Linux < 6.6 (fchmodat2) and < 6.13
 // (setxattrat, getxattrat, listxattrat, removexattrat) — Debian 12 runs 6.1, Ubuntu 22.04 5.15.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the unit tests: a private temp dir per test (removed even when it is deeper
 // than PATH_MAX), a fork-based runner for code that changes process-wide state (rlimits, mount
 // namespaces, locks held by another process), and file-making shortcuts that throw on failure

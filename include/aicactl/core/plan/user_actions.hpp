@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+// The account and home actions of a plan (useradd, gpasswd, a home on /data, moving a real home
+// there, the /home link) and how each is applied. Part of the plan engine: apply() in actions.cpp
+// calls these; they know nothing of the other actions.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aicactl/os/error.hpp"
+
+namespace aicactl::core {
+
+// useradd without a home (aicactl makes it on /data): -U or -g, -G, -s, -e, -u.
+struct CreateAccount {
+  std::string name;
+  std::optional<uid_t> uid;
+  std::string primary_group;  // "" = a new group of the same name (useradd -U)
+  std::vector<std::string> groups;
+  std::string shell;
+  std::string expires;
+  std::string home;  // /home/alice
+};
+struct AddToGroup {
+  std::string user;
+  std::string group;
+};
+// mkdir (user:primary-group, mode), seeded from /etc/skel when `seed`.
+struct CreateHome {
+  std::string path;
+  std::string user;
+  mode_t mode = 0750;
+  bool seed = true;
+};
+// Moves the whole content of a real home directory into the home on /data (rename on the same
+// file system, verified copy otherwise), then removes the emptied original.
+struct MigrateHome {
+  std::string from;
+  std::string to;
+};
+// link -> target, replacing an existing symlink (or an empty dir left by a migration) atomically.
+struct MakeSymlink {
+  std::string link;
+  std::string target;
+};
+}  // namespace aicactl::core
+
+namespace aicactl::core::detail {
+
+[[nodiscard]] os::Result<void> apply_create_account(const CreateAccount& a);
+[[nodiscard]] os::Result<void> apply_add_to_group(const AddToGroup& a);
+[[nodiscard]] os::Result<void> apply_create_home(const CreateHome& a);
+[[nodiscard]] os::Result<void> apply_migrate_home(const MigrateHome& a);
+[[nodiscard]] os::Result<void> apply_make_symlink(const MakeSymlink& a);
+// The uid and primary gid of an account.
+[[nodiscard]] os::Result<std::pair<uid_t, gid_t>> owner_of(const std::string& user);
+// Runs an account tool by argv and turns a non-zero exit into an error with its stderr.
+[[nodiscard]] os::Result<void> run_tool(const std::vector<std::string>& argv, const std::string& target);
+
+}  // namespace aicactl::core::detail

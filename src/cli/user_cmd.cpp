@@ -1,0 +1,636 @@
+// SPDX-License-Identifier: Apache-2.0
+// aicactl user add | repair | list | remove | import: registered users with homes on /data.
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <utility>
+
+#include "aicactl/cli/context.hpp"
+#include "aicactl/cli/progress.hpp"
+#include "aicactl/cli/render.hpp"
+#include "aicactl/core/cache/repair.hpp"
+#include "aicactl/core/ops/disk.hpp"
+#include "aicactl/core/plan/actions.hpp"
+#include "aicactl/core/plan/errors.hpp"
+#include "aicactl/core/users/registry.hpp"
+#include "aicactl/core/users/users.hpp"
+#include "aicactl/os/accounts.hpp"
+#include "aicactl/os/fs.hpp"
+#include "aicactl/os/process.hpp"
+#include "aicactl/os/tree_ops.hpp"
+#include "aicactl/os/walk.hpp"
+
+namespace aicactl::cli {
+namespace {
+
+struct AddOptions {
+  std::string name;
+  std::vector<std::string> groups;
+  long long uid = -1;
+  std::string shell = "/bin/bash";
+  std::string expires;
+  bool force = false;
+  std::vector<std::string> allowed_groups;  // --allow-group: system groups allowed for this run
+};
+
+struct ImportOptions {
+  std::string file;
+  std::vector<std::string> allowed_groups;
+};
+
+struct NamesOptions {
+  std::vector<std::string> names;
+  bool all = false;
+  bool usage = false;
+};
+
+struct RemoveOptions {
+  std::string name;
+  bool archive = false;
+  bool purge = false;
+  bool yes = false;
+};
+
+[[noreturn]] void bad_input(const std::string& message) {
+  throw core::Error(core::ExitCode::bad_data, message);
+}
+[[noreturn]] void bad_usage(const std::string& message) {
+  throw core::Error(core::ExitCode::usage, message);
+}
+
+void validate_add(const AddOptions& o) {
+  core::validate_user_name(o.name);
+  for (const auto& g : o.groups) {
+    if (auto why = core::name_problem(g); !why.empty()) {
+      bad_input("Invalid group name '" + g + "': " + why);
+    }
+  }
+  if (o.uid != -1 && (o.uid < 1000 || o.uid > 60000)) {
+    bad_input("Invalid --uid " + std::to_string(o.uid) + ": must be between 1000 and 60000 (regular accounts)");
+  }
+  if (o.shell.empty() || o.shell.front() != '/' || o.shell.find_first_of(":\n") != std::string::npos) {
+    bad_input("Invalid --shell '" + o.shell + "': must be an absolute path");
+  }
+  if (!o.expires.empty()) {
+    if (auto why = core::date_problem(o.expires); !why.empty()) {
+      bad_input("Invalid --expires '" + o.expires + "': " + why);
+    }
+  }
+}
+
+// The sharing group, the groups the registry already has for the user, and the new ones.
+std::vector<std::string> wanted_groups(const core::Config& config, const std::vector<std::string>& extra,
+                                       const core::UserRecord* previous) {
+  std::vector<std::string> all = extra;
+  if (previous != nullptr) {
+    for (const auto& g : previous->groups) {
+      all.push_back(g.name);
+    }
+  }
+  std::vector<std::string> groups = {config.group};
+  for (const auto& g : all) {
+    if (std::find(groups.begin(), groups.end(), g) == groups.end()) {
+      groups.push_back(g);
+    }
+  }
+  return groups;
+}
+
+// Every problem with the supplementary groups of `o` (see core::supplementary_group_problem);
+// `will_exist` names groups an earlier line of the same import makes (a user's own group).
+std::vector<std::string> group_problems(const core::Config& config, const AddOptions& o,
+                                        const std::vector<std::string>& will_exist) {
+  std::vector<std::string> problems;
+  for (const auto& g : o.groups) {
+    if (g == config.group) {
+      continue;
+    }
+    const bool later = std::find(will_exist.begin(), will_exist.end(), g) != will_exist.end();
+    if (auto why = core::supplementary_group_problem(g, os::find_group(g), later, o.allowed_groups); !why.empty()) {
+      problems.push_back(why);
+    }
+  }
+  return problems;
+}
+
+// A new account's uid (and, through useradd -U, its own group's gid): the lowest id that neither
+// an account, a group, a registry row (removed users too) nor a file owner under
+// <data_root>/users holds.
+uid_t new_account_id(const core::Config& config, const core::Registry& registry) {
+  const auto id = core::pick_new_id(
+      core::reserved_ids(config, registry), [](uid_t u) { return os::find_user(u).has_value(); },
+      [](gid_t g) { return os::find_group(g).has_value(); });
+  if (!id) {
+    throw core::Error(core::ExitCode::failure, "No free uid and gid left between 1000 and 60000");
+  }
+  return *id;
+}
+
+// Applies the user's plan, then records the account in the registry (when it exists).
+core::Report add_one(const GlobalOptions& options, const core::Config& config, core::Registry& registry,
+                     const AddOptions& o) {
+  core::UserRecord record;
+  record.name = o.name;
+  record.shell = o.shell;
+  record.expires = o.expires;
+  const std::vector<std::string> groups = wanted_groups(config, o.groups, registry.find(o.name));
+  for (const auto& g : groups) {
+    record.groups.push_back(core::GroupRef{g, 0});
+  }
+  core::UserSpec spec = core::user_spec(config, record, core::AccountPolicy::create_new);
+  spec.want_uid = o.uid == -1 ? std::nullopt : std::optional<uid_t>(static_cast<uid_t>(o.uid));
+  if (o.uid == -1 && !os::find_user(o.name)) {
+    spec.want_uid = new_account_id(config, registry);
+  }
+  spec.force_link = o.force;
+  core::Plan plan;
+  plan.items = core::plan_user(spec, core::inspect_user(spec));
+  core::Report report;
+  {
+    ProgressDisplay progress(options, "home copy");  // cleared before anything else is printed
+    const core::HomeCopyProgress copy_progress(progress.counter());
+    report = core::apply_plan(plan, options.dry());
+  }
+  if (report.failed > 0) {
+    return report;
+  }
+  auto full = core::record_of_account(o.name, groups, registry.find(o.name));
+  if (!full) {
+    if (options.dry_run) {
+      report.actions.push_back(core::ActionReport{
+          "register", o.name, "Would register '" + o.name + "' in '" + config.under_root(core::kRegistryFile) + "'",
+          core::Status::planned, ""});
+    }
+    return report;
+  }
+  if (!o.expires.empty()) {
+    full->expires = o.expires;
+  }
+  registry.put(*full);
+  core::Plan reg;
+  reg.items.push_back(core::plan_registry_write(config, registry));
+  report.merge(core::apply_plan(reg, options.dry()));
+  return report;
+}
+
+int run_add(const GlobalOptions& options, const AddOptions& o) {
+  validate_add(o);
+  require_root(options, "user add");
+  const core::Config config = load_data_config(options, "user add");
+  if (const auto problems = group_problems(config, o, {}); !problems.empty()) {
+    bad_input("Refusing to add '" + o.name + "': " + problems.front());
+  }
+  const auto lock = begin_mutation(options, config, "user add");
+  core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
+  const core::Report report = add_one(options, config, registry, o);
+  render_report(options, "user add", report);
+  return static_cast<int>(report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
+}
+
+// `name:group[,group...]` or `name group...` per line, '#' comments: the users.txt of older
+// installs. Every line is checked (name, duplicates, groups) before anything is created; all
+// bad lines are reported at once, each with its number.
+std::vector<AddOptions> parse_users_txt(const std::string& text, const std::string& origin, const core::Config& config,
+                                        const std::vector<std::string>& allowed) {
+  std::vector<AddOptions> out;
+  std::vector<std::string> problems;
+  std::vector<std::string> made_groups;  // the own groups of users made by earlier lines
+  std::map<std::string, int> seen;
+  std::istringstream in(text);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    const std::string where = "'" + origin + "' line " + std::to_string(number) + ": ";
+    if (auto hash = line.find('#'); hash != std::string::npos) {
+      line.erase(hash);
+    }
+    if (line.find_first_not_of(" \t\r") == std::string::npos) {
+      continue;
+    }
+    const auto first = line.find_first_not_of(" \t");
+    if (line[first] == ':' || line[first] == ',') {
+      problems.push_back(where + "no user name before '" + line[first] + "'");
+      continue;
+    }
+    for (char& c : line) {
+      if (c == ':' || c == '\t' || c == ',' || c == '\r') {
+        c = ' ';
+      }
+    }
+    std::istringstream fields(line);
+    AddOptions o;
+    o.allowed_groups = allowed;
+    fields >> o.name;
+    std::string g;
+    while (fields >> g) {
+      o.groups.push_back(g);
+    }
+    try {
+      validate_add(o);
+    } catch (const core::Error& e) {
+      problems.push_back(where + e.what());
+      continue;
+    }
+    if (auto [it, fresh] = seen.emplace(o.name, number); !fresh) {
+      problems.push_back(where + "'" + o.name + "' is already on line " + std::to_string(it->second));
+      continue;
+    }
+    for (const auto& why : group_problems(config, o, made_groups)) {
+      problems.push_back(where + why);
+    }
+    if (!os::find_user(o.name)) {
+      made_groups.push_back(o.name);
+    }
+    out.push_back(std::move(o));
+  }
+  if (!problems.empty()) {
+    std::string message = std::to_string(problems.size()) + " bad line" + (problems.size() == 1 ? "" : "s") + " in '" +
+                          origin + "', nothing was imported:";
+    for (const auto& p : problems) {
+      message += "\n  " + p;
+    }
+    bad_input(message);
+  }
+  return out;
+}
+
+int run_import(const GlobalOptions& options, const ImportOptions& io) {
+  const std::string& file = io.file;
+  auto text =
+      os::read_file(file.front() == '/' ? file : os::join_path(std::getenv("PWD") ? std::getenv("PWD") : "/", file));
+  if (!text || !text->has_value()) {
+    bad_input("Cannot read '" + file + "'");
+  }
+  require_root(options, "user import");
+  const core::Config config = load_data_config(options, "user import");
+  // every line validated before anything changes
+  const auto users = parse_users_txt(**text, file, config, io.allowed_groups);
+  const auto lock = begin_mutation(options, config, "user import");
+  core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
+  core::Report all;
+  for (const auto& o : users) {
+    all.merge(add_one(options, config, registry, o));
+  }
+  render_report(options, "user import", all);
+  return static_cast<int>(all.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
+}
+
+int run_repair(const GlobalOptions& options, const NamesOptions& o) {
+  if (o.all == !o.names.empty()) {
+    bad_usage("user repair: name users or give --all (not both)");
+  }
+  for (const auto& n : o.names) {
+    core::validate_user_name(n);
+  }
+  require_root(options, "user repair");
+  const core::Config config = load_data_config(options, "user repair");
+  const auto lock = begin_mutation(options, config, "user repair");
+  const core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
+  std::vector<core::UserRecord> users;
+  if (o.all) {
+    users = registry.users;
+  } else {
+    for (const auto& n : o.names) {
+      const core::UserRecord* rec = registry.find(n);
+      if (rec == nullptr) {
+        bad_input("User '" + n + "' is not registered (see: aicactl user list)");
+      }
+      users.push_back(*rec);
+    }
+  }
+  core::Report report;
+  std::vector<core::RepairResult> trees;
+  for (const auto& rec : users) {
+    core::UserSpec spec = core::user_spec(config, rec, core::AccountPolicy::restore);
+    core::Plan plan;
+    plan.items = core::plan_user(spec, core::inspect_user(spec));
+    {
+      ProgressDisplay progress(options, "home copy");
+      const core::HomeCopyProgress copy_progress(progress.counter());
+      report.merge(core::apply_plan(plan, options.dry()));
+    }
+    auto account = os::find_user(rec.name);
+    auto home = os::lstat_path(spec.data_home);
+    if (account && home && *home && (*home)->is_dir() && (*home)->uid == account->uid) {
+      trees.push_back(core::repair_home_tree(spec.data_home, account->uid, account->gid, options.dry()));
+      const core::RepairResult& t = trees.back();
+      if (t.changed > 0 || !t.errors.empty()) {
+        const std::string what = std::to_string(t.changed) + " entries of '" + t.root + "' to " + rec.name;
+        core::ActionReport a{"repair-home", t.root, (options.dry_run ? "Would give " : "Gave ") + what,
+                             options.dry_run ? core::Status::planned : core::Status::changed, ""};
+        if (!t.errors.empty()) {
+          a.status = core::Status::failed;
+          a.error = t.errors.front();
+          ++report.failed;
+        } else if (!options.dry_run) {
+          ++report.changed;
+        }
+        report.actions.push_back(std::move(a));
+      } else {
+        ++report.ok;
+      }
+    }
+  }
+  for (const auto& t : trees) {
+    for (const auto& s : t.skipped) {
+      report.notes.push_back("Skipped '" + s + "': a hard link to a file the user does not own");
+    }
+    for (const auto& s : t.special) {
+      report.notes.push_back("Left '" + s + "' alone: a device, socket or FIFO is never given to the user");
+    }
+  }
+  render_report(options, "user repair", report);
+  return static_cast<int>(report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
+}
+
+// `text` and blanks up to `width` terminal columns: UTF-8 counted by code points (the marks are
+// three bytes and one column), so the columns line up.
+std::string padded(std::string text, std::size_t width) {
+  const auto columns = static_cast<std::size_t>(
+      std::ranges::count_if(text, [](char c) { return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U; }));
+  if (columns < width) {
+    text.append(width - columns, ' ');
+  }
+  return text;
+}
+
+int run_list(const GlobalOptions& options, const NamesOptions& o) {
+  const core::Config config = load_data_config(options, "user list");
+  const core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
+  const std::string today = core::utc_today();
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& rec : registry.users) {
+    const core::UserSpec spec = core::user_spec(config, rec, core::AccountPolicy::restore);
+    const auto account = os::find_user(rec.name);
+    const auto home = os::lstat_path(spec.data_home);
+    const bool account_ok = account.has_value();
+    const bool uid_ok = account && account->uid == rec.uid;
+    const bool link_ok = os::read_link(spec.link) == spec.data_home;
+    const bool home_ok = home && *home && (*home)->is_dir() && account && (*home)->uid == account->uid;
+    nlohmann::json row{{"name", rec.name},
+                       {"uid", rec.uid},
+                       {"group", rec.primary.name},
+                       {"gid", rec.primary.gid},
+                       {"account", account_ok},
+                       {"same_uid", uid_ok},
+                       {"link", link_ok},
+                       {"home_owner", home_ok},
+                       {"expires", rec.expires},
+                       {"created_at", rec.created_at},
+                       {"expired", core::is_expired(rec, today)}};
+    nlohmann::json groups = nlohmann::json::array();
+    for (const auto& g : rec.groups) {
+      groups.push_back(g.name);
+    }
+    row["groups"] = groups;
+    if (o.usage) {
+      std::uint64_t bytes = 0;
+      (void)os::walk_tree(spec.data_home, os::WalkOptions{2}, [&](const os::WalkEntry& e) {
+        __atomic_add_fetch(&bytes, e.info->blocks * 512, __ATOMIC_RELAXED);
+      });
+      row["usage_bytes"] = bytes;
+    }
+    rows.push_back(std::move(row));
+  }
+  nlohmann::json removed = nlohmann::json::array();
+  nlohmann::json orphans = nlohmann::json::array();
+  for (const auto& r : registry.removed) {
+    removed.push_back({{"name", r.name},
+                       {"uid", r.uid},
+                       {"group", r.primary.name},
+                       {"gid", r.primary.gid},
+                       {"home", r.home},
+                       {"home_path", r.home_path},
+                       {"removed_at", r.removed_at}});
+  }
+  const auto orphaned = core::orphaned_homes(config, registry);
+  for (const auto& h : orphaned) {
+    orphans.push_back({{"path", h.path}, {"uid", h.uid}, {"owner", h.owner}, {"removed", h.removed}});
+  }
+  if (options.json) {
+    nlohmann::json out{{"users", rows}};
+    if (o.all) {
+      out["removed"] = removed;
+      out["orphaned_homes"] = orphans;
+    }
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  auto mark = [](bool ok) { return std::string(ok ? "\u2713" : "\u2717"); };
+  std::cout << "USER             UID    GROUPS                    ACCOUNT UID LINK HOME" << (o.usage ? " USAGE" : "")
+            << "\n";
+  for (const auto& r : rows) {
+    std::string groups;
+    for (const auto& g : r["groups"]) {
+      groups += (groups.empty() ? "" : ",") + g.get<std::string>();
+    }
+    std::string line = padded(r["name"].get<std::string>(), 16) + " " +
+                       padded(std::to_string(r["uid"].get<unsigned>()), 6) + " " + padded(groups, 25) + " " +
+                       padded(mark(r["account"].get<bool>()), 7) + " " + padded(mark(r["same_uid"].get<bool>()), 3) +
+                       " " + padded(mark(r["link"].get<bool>()), 4) + " " + mark(r["home_owner"].get<bool>());
+    if (o.usage) {
+      line += "    " + core::human_size(r["usage_bytes"].get<std::uint64_t>());
+    }
+    if (r["expired"].get<bool>()) {
+      line += "  \u2717 expired " + r["expires"].get<std::string>();
+    }
+    std::cout << line << "\n";
+  }
+  if (o.all) {
+    for (const auto& r : registry.removed) {
+      std::cout << "removed " << r.name << " (uid " << r.uid << ", gid " << r.primary.gid << ") at " << r.removed_at
+                << ", home " << r.home << (r.home_path.empty() ? "" : " " + r.home_path) << "\n";
+    }
+    for (const auto& h : orphaned) {
+      std::cout << core::describe(h) << "\n";
+    }
+  }
+  return 0;
+}
+
+// YYYYMMDD (UTC), the suffix of an archived home's name.
+std::string today() {
+  std::string day = core::utc_today();
+  std::erase(day, '-');
+  return day;
+}
+
+int run_remove(const GlobalOptions& options, const RemoveOptions& o) {
+  core::validate_user_name(o.name);
+  if (o.purge && !o.yes) {
+    bad_usage("user remove --purge deletes the home for good; add --yes to confirm");
+  }
+  if (o.purge && o.archive) {
+    bad_usage("user remove: --archive and --purge exclude each other");
+  }
+  require_root(options, "user remove");
+  const core::Config config = load_data_config(options, "user remove");
+  const auto lock = begin_mutation(options, config, "user remove");
+  core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
+  if (registry.find(o.name) == nullptr && !os::find_user(o.name)) {
+    bad_input("User '" + o.name + "' is neither registered nor an account");
+  }
+  const std::string data_home = config.under_root("users/" + o.name);
+  const std::string link = "/home/" + o.name;
+  // What the registry keeps of the user: their ids are never handed out again.
+  core::RemovedUser gone;
+  gone.name = o.name;
+  gone.primary.name = o.name;
+  gone.home = "none";
+  gone.removed_at = core::utc_now();
+  if (const core::UserRecord* rec = registry.find(o.name)) {
+    gone.uid = rec->uid;
+    gone.primary = rec->primary;
+  } else if (const auto account = os::find_user(o.name)) {
+    gone.uid = account->uid;
+    const auto group = os::find_group(account->gid);
+    gone.primary = core::GroupRef{group ? group->name : o.name, account->gid};
+  }
+  core::Report report;
+  auto step = [&](const std::string& kind, const std::string& target, const std::string& future,
+                  const std::string& past, const std::function<os::Result<void>()>& apply) {
+    core::ActionReport r{kind, target, options.dry_run ? future : past, core::Status::planned, ""};
+    if (!options.dry_run) {
+      if (auto res = apply(); res) {
+        r.status = core::Status::changed;
+        ++report.changed;
+      } else {
+        r.status = core::Status::failed;
+        r.description = future;
+        r.error = res.error().message();
+        ++report.failed;
+      }
+    }
+    report.actions.push_back(std::move(r));
+  };
+  if (os::read_link(link) == data_home) {
+    step("unlink", link, "Would remove link '" + link + "'", "Removed link '" + link + "'", [&]() -> os::Result<void> {
+      auto parent = os::open_parent(link);
+      if (!parent) {
+        return std::unexpected(parent.error());
+      }
+      if (::unlinkat(parent->first.get(), parent->second.c_str(), 0) != 0) {
+        return os::fail("remove link", link);
+      }
+      return {};
+    });
+  }
+  if (os::find_user(o.name)) {
+    step("delete-account", o.name, "Would delete account '" + o.name + "' (userdel, data kept)",
+         "Deleted account '" + o.name + "' (data kept)", [&]() -> os::Result<void> {
+           auto r = os::run_program({"userdel", "--", o.name});
+           if (!r) {
+             return std::unexpected(r.error());
+           }
+           if (r->exit_code != 0) {
+             return os::fail("delete account (userdel: " + r->err + ")", o.name, 0);
+           }
+           return {};
+         });
+  }
+  if (auto home = os::lstat_path(data_home); home && *home && (*home)->is_dir()) {
+    if (o.archive) {
+      const std::string archive = config.under_root("archive/" + o.name + "-" + today());
+      gone.home = "archived";
+      gone.home_path = archive;
+      step("archive", data_home, "Would move '" + data_home + "' to '" + archive + "'",
+           "Moved '" + data_home + "' to '" + archive + "'", [&]() -> os::Result<void> {
+             auto root = os::open_dir(config.data_root);
+             if (!root) {
+               return std::unexpected(root.error());
+             }
+             if (::mkdirat(root->get(), "archive", 0700) != 0 && errno != EEXIST) {
+               return os::fail("create directory", config.under_root("archive"));
+             }
+             if (::renameat(root->get(), ("users/" + o.name).c_str(), root->get(),
+                            ("archive/" + o.name + "-" + today()).c_str()) != 0) {
+               return os::fail("move '" + data_home + "' to", archive);
+             }
+             return {};
+           });
+    } else if (o.purge) {
+      gone.home = "purged";
+      step("purge", data_home, "Would delete '" + data_home + "' and everything in it",
+           "Deleted '" + data_home + "' and everything in it", [&]() -> os::Result<void> {
+             auto users = os::open_dir(config.under_root("users"));
+             if (!users) {
+               return std::unexpected(users.error());
+             }
+             return os::remove_tree_at(users->get(), o.name.c_str(), data_home);
+           });
+    } else {
+      gone.home = "kept";
+      gone.home_path = data_home;
+      report.notes.push_back("Kept '" + data_home + "' (use --archive to move it to " + config.under_root("archive") +
+                             ", or --purge --yes to delete it)");
+    }
+  }
+  if (report.failed == 0) {
+    (void)registry.remove(o.name);
+    registry.retire(std::move(gone));
+    core::Plan reg;
+    reg.items.push_back(core::plan_registry_write(config, registry));
+    report.merge(core::apply_plan(reg, options.dry()));
+  }
+  render_report(options, "user remove", report);
+  return static_cast<int>(report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
+}
+
+}  // namespace
+
+void register_user(Registrar& r) {
+  auto* user = r.app.add_subcommand("user", "Registered users: homes on /data, accounts that survive a re-image");
+  user->require_subcommand(1);
+  user->fallthrough();
+
+  auto add = std::make_shared<AddOptions>();
+  auto* cmd = user->add_subcommand("add", "Create or adopt an account, its home on /data and the /home link");
+  cmd->add_option("name", add->name, "User name")->required();
+  cmd->add_option("-g,--group", add->groups, "Also add to this group (repeatable)");
+  cmd->add_option("--uid", add->uid, "The uid for a new account (>= 1000)");
+  cmd->add_option("--shell", add->shell, "Login shell of a new account (default /bin/bash)");
+  cmd->add_option("--expires", add->expires, "Account expiry date YYYY-MM-DD");
+  cmd->add_flag("--force", add->force, "Replace a /home/NAME symlink that points elsewhere");
+  cmd->add_option("--allow-group", add->allowed_groups,
+                  "Allow this system group (gid < 1000, e.g. sudo) for -g in this run (repeatable)");
+  cmd->fallthrough();
+  cmd->callback([&r, add] { r.set_handler([&o = r.options, add] { return run_add(o, *add); }); });
+
+  auto names = std::make_shared<NamesOptions>();
+  cmd = user->add_subcommand("repair", "Re-assert link, home owner/mode, conda settings and home ownership");
+  cmd->add_option("names", names->names, "User names");
+  cmd->add_flag("--all", names->all, "Every registered user");
+  cmd->fallthrough();
+  cmd->callback([&r, names] { r.set_handler([&o = r.options, names] { return run_repair(o, *names); }); });
+
+  cmd = user->add_subcommand("list", "The registry with the live status of each user");
+  cmd->add_flag("--usage", names->usage, "Also measure each home's disk usage");
+  cmd->add_flag("--all", names->all, "Also removed users (their uids stay reserved) and orphaned homes");
+  cmd->fallthrough();
+  cmd->callback([&r, names] { r.set_handler([&o = r.options, names] { return run_list(o, *names); }); });
+
+  auto rm = std::make_shared<RemoveOptions>();
+  cmd = user->add_subcommand("remove", "Unregister a user, remove the link and the account; data is kept");
+  cmd->add_option("name", rm->name, "User name")->required();
+  cmd->add_flag("--archive", rm->archive, "Move the home to /data/archive/NAME-YYYYMMDD");
+  cmd->add_flag("--purge", rm->purge, "Delete the home (needs --yes)");
+  cmd->add_flag("--yes", rm->yes, "Confirm --purge");
+  cmd->fallthrough();
+  cmd->callback([&r, rm] { r.set_handler([&o = r.options, rm] { return run_remove(o, *rm); }); });
+
+  auto import = std::make_shared<ImportOptions>();
+  cmd = user->add_subcommand("import", "Add every user of an older users.txt (name:group or name group per line)");
+  cmd->add_option("file", import->file, "The users.txt file")->required();
+  cmd->add_option("--allow-group", import->allowed_groups,
+                  "Allow this system group (gid < 1000, e.g. sudo) in the file for this run (repeatable)");
+  cmd->fallthrough();
+  cmd->callback([&r, import] { r.set_handler([&o = r.options, import] { return run_import(o, *import); }); });
+}
+
+}  // namespace aicactl::cli

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "aicactl/core/plan/user_actions.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "aicactl/os/accounts.hpp"
+#include "aicactl/os/atomic_file.hpp"
+#include "aicactl/os/fs.hpp"
+#include "aicactl/os/process.hpp"
+#include "aicactl/os/tree_ops.hpp"
+#include "aicactl/os/walk.hpp"
+
+namespace aicactl::core {
+namespace {
+std::atomic<os::WalkProgress*> home_copy_progress{nullptr};
+}  // namespace
+
+HomeCopyProgress::HomeCopyProgress(os::WalkProgress* progress) {
+  home_copy_progress.store(progress);
+}
+HomeCopyProgress::~HomeCopyProgress() {
+  home_copy_progress.store(nullptr);
+}
+
+namespace detail {
+namespace {
+
+// Counts a running copy into the display's progress from the growth of the target file
+// system's used inodes and blocks (see HomeCopyProgress), every 100 ms until it is destroyed.
+class CopySampler {
+ public:
+  CopySampler(int target_fd, os::WalkProgress* progress) : fd_(target_fd), progress_(progress) {
+    if (progress_ == nullptr || !sample(start_)) {
+      return;
+    }
+    thread_ = std::jthread([this](const std::stop_token& stop) {
+      while (!stop.stop_requested()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        count();
+      }
+    });
+  }
+  CopySampler(const CopySampler&) = delete;
+  CopySampler& operator=(const CopySampler&) = delete;
+  CopySampler(CopySampler&&) = delete;
+  CopySampler& operator=(CopySampler&&) = delete;
+  ~CopySampler() {
+    if (thread_.joinable()) {
+      thread_.request_stop();
+      thread_.join();
+      count();  // the whole copy, however short
+    }
+  }
+
+ private:
+  void count() const {
+    Usage now;
+    if (sample(now)) {
+      progress_->entries.store(now.inodes > start_.inodes ? now.inodes - start_.inodes : 0);
+      progress_->bytes.store(now.bytes > start_.bytes ? now.bytes - start_.bytes : 0);
+    }
+  }
+
+  struct Usage {
+    std::uint64_t inodes = 0;
+    std::uint64_t bytes = 0;
+  };
+  bool sample(Usage& u) const {
+    struct statfs st {};
+    if (::fstatfs(fd_, &st) != 0) {
+      return false;
+    }
+    u.inodes = st.f_files >= st.f_ffree ? st.f_files - st.f_ffree : 0;
+    u.bytes = (st.f_blocks >= st.f_bfree ? st.f_blocks - st.f_bfree : 0) * static_cast<std::uint64_t>(st.f_frsize);
+    return true;
+  }
+
+  int fd_;
+  os::WalkProgress* progress_;
+  Usage start_;
+  std::jthread thread_;  // last: joined before the members it reads go
+};
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
+    s.pop_back();
+  }
+  return s;
+}
+
+std::string join(const std::vector<std::string>& parts, char sep) {
+  std::string out;
+  for (const auto& p : parts) {
+    out += (out.empty() ? "" : std::string(1, sep)) + p;
+  }
+  return out;
+}
+
+std::string random_suffix() {
+  std::random_device rd;
+  return std::to_string(rd());
+}
+
+// Gives every entry below `root` (a fresh, still root-only tree) to uid:gid, by fd.
+os::Result<void> chown_tree(const std::string& root, uid_t uid, gid_t gid) {
+  std::string first_error;
+  auto summary = os::walk_tree(root, os::WalkOptions{1}, [&](const os::WalkEntry& e) {
+    if (e.depth == 0) {
+      return;
+    }
+    const int rc = e.fd >= 0 ? ::fchown(e.fd, uid, gid) : ::fchownat(e.dirfd, e.name, uid, gid, AT_SYMLINK_NOFOLLOW);
+    if (rc != 0 && first_error.empty()) {
+      first_error = e.path();
+    }
+  });
+  if (!summary) {
+    return std::unexpected(summary.error());
+  }
+  if (!first_error.empty()) {
+    return os::fail("change owner of", first_error, EPERM);
+  }
+  return {};
+}
+
+// Copies `from` into a stage dir below `to_fd` with cp -a, verifies the copy against the
+// original by digest, then renames each top-level entry into place. The original is untouched
+// until the caller removes it; on failure the stage is removed.
+os::Result<void> copy_verified(const std::string& from, int to_fd, const std::string& to,
+                               const std::vector<std::string>& names) {
+  const std::string stage_name = ".aicactl-migrate-" + random_suffix();
+  const std::string stage = os::join_path(to, stage_name);
+  if (::mkdirat(to_fd, stage_name.c_str(), 0700) != 0) {
+    return os::fail("create directory", stage);
+  }
+  auto cleanup = [&] { (void)os::remove_tree_at(to_fd, stage_name.c_str(), stage); };
+  {
+    const CopySampler sampler(to_fd, home_copy_progress.load());
+    if (auto r = run_tool({"cp", "-a", "--", from + "/.", stage + "/"}, from); !r) {
+      cleanup();
+      return r;
+    }
+  }
+  auto original = os::digest_tree(from);
+  auto copy = os::digest_tree(stage);
+  if (!original || !copy || *original != *copy) {
+    cleanup();
+    return os::fail("verify the copy of", from, EIO);
+  }
+  auto stage_fd = os::open_dir_at(to_fd, stage_name.c_str(), stage);
+  if (!stage_fd) {
+    cleanup();
+    return std::unexpected(stage_fd.error());
+  }
+  std::vector<std::string> placed;
+  for (const auto& n : names) {
+    if (::renameat(stage_fd->get(), n.c_str(), to_fd, n.c_str()) != 0) {
+      const int err = errno;
+      for (const auto& p : placed) {  // back into the stage: the target is left as it was
+        (void)::renameat(to_fd, p.c_str(), stage_fd->get(), p.c_str());
+      }
+      cleanup();
+      return os::fail("move into place", os::join_path(to, n), err);
+    }
+    placed.push_back(n);
+  }
+  cleanup();
+  return {};
+}
+
+// Renames every entry of `from_fd` into `to_fd`: true when all moved, false when a rename failed
+// with EXDEV (what had moved is put back: the caller copies instead). Any failure puts back what
+// had moved, so a home is never left half in each place.
+os::Result<bool> move_all(int from_fd, const std::string& from, int to_fd, const std::string& to,
+                          const std::vector<std::string>& names) {
+  std::vector<std::string> moved;
+  for (const auto& n : names) {
+    if (::renameat(from_fd, n.c_str(), to_fd, n.c_str()) == 0) {
+      moved.push_back(n);
+      continue;
+    }
+    const int err = errno;
+    std::string stuck;
+    for (auto it = moved.rbegin(); it != moved.rend(); ++it) {
+      if (::renameat(to_fd, it->c_str(), from_fd, it->c_str()) != 0) {
+        stuck += (stuck.empty() ? "" : ", ") + *it;
+      }
+    }
+    if (!stuck.empty()) {
+      return os::fail("move into '" + to + "' (and to move back " + stuck + ", now in '" + to + "')",
+                      os::join_path(from, n), err);
+    }
+    if (err == EXDEV) {
+      return false;
+    }
+    return os::fail("move into '" + to + "' (nothing was moved)", os::join_path(from, n), err);
+  }
+  return true;
+}
+
+}  // namespace
+
+os::Result<void> apply_create_account(const CreateAccount& a) {
+  if (os::find_user(a.name)) {
+    return {};
+  }
+  std::vector<std::string> argv = {"useradd", "-M", "-d", a.home};
+  if (a.uid) {
+    argv.insert(argv.end(), {"-u", std::to_string(*a.uid)});
+  }
+  if (a.primary_group.empty()) {
+    argv.emplace_back("-U");
+  } else {
+    argv.insert(argv.end(), {"-g", a.primary_group});
+  }
+  if (!a.groups.empty()) {
+    argv.insert(argv.end(), {"-G", join(a.groups, ',')});
+  }
+  if (!a.shell.empty()) {
+    argv.insert(argv.end(), {"-s", a.shell});
+  }
+  if (!a.expires.empty()) {
+    argv.insert(argv.end(), {"-e", a.expires});
+  }
+  argv.emplace_back("--");
+  argv.push_back(a.name);
+  return run_tool(argv, a.name);
+}
+
+os::Result<void> apply_add_to_group(const AddToGroup& a) {
+  // gpasswd edits /etc/group directly, so it also works for users that come from LDAP/SSSD.
+  return run_tool({"gpasswd", "-a", a.user, a.group}, a.user);
+}
+
+os::Result<void> apply_create_home(const CreateHome& a) {
+  auto owner = owner_of(a.user);
+  if (!owner) {
+    return std::unexpected(owner.error());
+  }
+  auto parent = os::open_parent(a.path);
+  if (!parent) {
+    return std::unexpected(parent.error());
+  }
+  const char* name = parent->second.c_str();
+  // Root-only while it is being filled, handed over last: the user cannot race the seeding.
+  bool resumed = false;
+  if (::mkdirat(parent->first.get(), name, 0700) != 0) {
+    if (errno != EEXIST) {
+      return os::fail("create directory", a.path);
+    }
+    resumed = true;  // an interrupted creation: still root's, so everything in it is ours
+  }
+  auto fd = os::open_dir_at(parent->first.get(), name, a.path);
+  if (!fd) {
+    return std::unexpected(fd.error());
+  }
+  if (resumed) {
+    auto info = os::stat_fd(fd->get());
+    if (!info || info->uid != 0) {
+      return os::fail("finish home (it is not root's any more)", a.path, EEXIST);
+    }
+    if (auto r = chown_tree(a.path, owner->first, owner->second); !r) {
+      return r;
+    }
+  }
+  if (a.seed && ::access("/etc/skel", F_OK) == 0) {
+    if (auto r = run_tool({"cp", "-a", "--no-preserve=ownership", "--", "/etc/skel/.", a.path + "/"}, a.path); !r) {
+      return r;
+    }
+    if (auto r = chown_tree(a.path, owner->first, owner->second); !r) {
+      return r;
+    }
+  }
+  if (auto r = os::chown_fd(fd->get(), owner->first, owner->second, a.path); !r) {
+    return r;
+  }
+  return os::chmod_fd(fd->get(), a.mode, a.path);
+}
+
+os::Result<void> apply_migrate_home(const MigrateHome& a) {
+  auto from_parent = os::open_parent(a.from);
+  if (!from_parent) {
+    return std::unexpected(from_parent.error());
+  }
+  auto from_fd = os::open_dir_at(from_parent->first.get(), from_parent->second.c_str(), a.from);
+  auto to_fd = os::open_dir(a.to);
+  if (!from_fd || !to_fd) {
+    return std::unexpected(!from_fd ? from_fd.error() : to_fd.error());
+  }
+  auto listed = os::list_dir(from_fd->get(), a.from);
+  if (!listed) {
+    return std::unexpected(listed.error());  // never go on to remove what could not be listed
+  }
+  const std::vector<std::string>& names = *listed;
+  std::string conflicts;
+  for (const auto& n : names) {
+    if (os::stat_at(to_fd->get(), n.c_str())) {
+      conflicts += (conflicts.empty() ? "" : ", ") + n;
+    }
+  }
+  if (!conflicts.empty()) {
+    return os::fail("move '" + a.from + "' (already in the target, nothing was moved: " + conflicts + ") into", a.to,
+                    EEXIST);
+  }
+  // Renamed when the kernel lets us, copied and verified when it says EXDEV: two mounts of one
+  // file system have the same st_dev, yet rename between them fails, so only trying tells.
+  auto moved = move_all(from_fd->get(), a.from, to_fd->get(), a.to, names);
+  if (!moved) {
+    return std::unexpected(moved.error());
+  }
+  if (!*moved && !names.empty()) {
+    if (auto r = copy_verified(a.from, to_fd->get(), a.to, names); !r) {
+      return r;
+    }
+  }
+  // Everything is safe on /data now: the original goes (by fd, never following a link).
+  from_fd->reset();
+  return os::remove_tree_at(from_parent->first.get(), from_parent->second.c_str(), a.from);
+}
+
+os::Result<void> apply_make_symlink(const MakeSymlink& a) {
+  auto parent = os::open_parent(a.link);
+  if (!parent) {
+    return std::unexpected(parent.error());
+  }
+  const int pfd = parent->first.get();
+  const char* name = parent->second.c_str();
+  if (auto info = os::stat_at(pfd, name); info && info->is_dir()) {
+    if (::unlinkat(pfd, name, AT_REMOVEDIR) != 0) {  // only an empty directory goes
+      return os::fail("replace directory with a link", a.link);
+    }
+  } else if (info && !info->is_symlink()) {  // a file that appeared since the plan stays
+    return os::fail("replace (exists and is not a symlink)", a.link, EEXIST);
+  }
+  const std::string temp = "." + parent->second + ".aicactl-" + random_suffix();
+  if (::symlinkat(a.target.c_str(), pfd, temp.c_str()) != 0) {
+    return os::fail("create link", a.link);
+  }
+  if (::renameat(pfd, temp.c_str(), pfd, name) != 0) {
+    const int err = errno;
+    ::unlinkat(pfd, temp.c_str(), 0);
+    return os::fail("create link", a.link, err);
+  }
+  return {};
+}
+
+os::Result<std::pair<uid_t, gid_t>> owner_of(const std::string& user) {
+  auto u = os::find_user(user);
+  if (!u) {
+    return os::fail("find user", user, ENOENT);
+  }
+  return std::pair{u->uid, u->gid};
+}
+
+os::Result<void> run_tool(const std::vector<std::string>& argv, const std::string& target) {
+  auto r = os::run_program(argv);
+  if (!r) {
+    return std::unexpected(r.error());
+  }
+  if (r->exit_code != 0) {
+    return os::fail(argv.front() + " (" + trimmed(r->err) + ") for", target, 0);
+  }
+  return {};
+}
+
+}  // namespace detail
+}  // namespace aicactl::core
