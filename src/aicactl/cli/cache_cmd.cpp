@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "aicactl/cli/cache_repair.hpp"
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/progress.hpp"
 #include "aicactl/cli/render.hpp"
@@ -23,23 +24,20 @@
 #include "aicactl/os/fs.hpp"
 
 namespace aicactl::cli {
-namespace {
 
-int run_repair(const GlobalOptions& options, bool full) {
-  require_root(options, "cache repair");
-  const core::Config config = load_data_config(options, "cache repair");
-  const auto lock = begin_mutation(options, config, "cache repair");
+RepairPass repair_pass(const GlobalOptions& options, const core::Config& config, bool full, bool locked) {
   const auto group = os::find_group(config.group);
   if (!group) {
     throw core::Error(core::ExitCode::failure,
                       "Group '" + config.group + "' does not exist; run 'aicactl setup' first");
   }
-  std::vector<core::RepairResult> results;
-  std::vector<std::string> notes;
+  RepairPass pass;
+  std::vector<core::RepairResult>& results = pass.results;
+  std::vector<std::string>& notes = pass.notes;
   // Stamps of complete repairs (root-only lock dir, held under the lock): entries unchanged
   // since then are not read again. Dry runs and --full check everything.
   const std::string stamp_file = os::join_path(config.lock_dir, "cache-repair.stamps");
-  const bool use_stamps = !options.dry_run && lock.has_value();
+  const bool use_stamps = !options.dry_run && locked;
   core::RepairStamps stamps = use_stamps && !full ? core::RepairStamps::load(stamp_file) : core::RepairStamps{};
   std::uint64_t unchanged = 0;
   auto progress = std::make_optional<ProgressDisplay>(options, "cache repair");
@@ -78,8 +76,19 @@ int run_repair(const GlobalOptions& options, bool full) {
                     " entries unchanged since the last complete repair were not read again ('cache repair --full' "
                     "reads them)");
   }
-  render_repairs(options, results, notes);
-  const bool failed = std::any_of(results.begin(), results.end(), [](const auto& r) { return !r.errors.empty(); });
+  return pass;
+}
+
+namespace {
+
+int run_repair(const GlobalOptions& options, bool full) {
+  require_root(options, "cache repair");
+  const core::Config config = load_data_config(options, "cache repair");
+  const auto lock = begin_mutation(options, config, "cache repair");
+  const RepairPass pass = repair_pass(options, config, full, lock.has_value());
+  render_repairs(options, pass.results, pass.notes);
+  const bool failed =
+      std::any_of(pass.results.begin(), pass.results.end(), [](const auto& r) { return !r.errors.empty(); });
   return static_cast<int>(failed ? core::ExitCode::partial : core::ExitCode::ok);
 }
 
@@ -275,6 +284,7 @@ void register_cache(Registrar& r) {
       ->check(CLI::Range(1U, 36500U));
   clean->fallthrough();
   clean->callback([&r, opts] { r.set_handler([&o = r.options, opts] { return run_clean(o, *opts); }); });
+  register_cache_watch(*cache, r);
 }
 
 }  // namespace aicactl::cli

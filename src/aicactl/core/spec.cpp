@@ -11,6 +11,7 @@
 #include "aicactl/core/sudoers_template.hpp"
 #include "aicactl/core/unit_text.hpp"
 #include "aicactl/core/volume.hpp"
+#include "aicactl/core/watch/watch_unit.hpp"
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
@@ -409,6 +410,10 @@ ServerSpec build_spec(const Config& c, const HostFacts& facts) {
           DirSpec{"/etc/systemd/system/multi-user.target.wants", "root", kPlainDir, ModePolicy::create_only, false});
   spec.links.push_back(LinkSpec{std::string("/etc/systemd/system/multi-user.target.wants/") + kRecoverUnitName,
                                 std::string("/etc/systemd/system/") + kRecoverUnitName});
+  add_file(std::string("/etc/systemd/system/") + watch::kWatchUnitName,
+           Setting{FileFormat::whole, "", {}, watch::kWatchUnit});
+  spec.links.push_back(LinkSpec{std::string("/etc/systemd/system/multi-user.target.wants/") + watch::kWatchUnitName,
+                                std::string("/etc/systemd/system/") + watch::kWatchUnitName});
   // sshd host keys: saved to /data once, then /data is the truth and /etc gets them back, so
   // users see no host-key warning after a re-image.
   add_dir(dirs, DirSpec{c.under_root("system/host"), "root", 0700, ModePolicy::exact, false});

@@ -1,0 +1,26 @@
+// One `cache repair` pass over every shared tree (incremental unless `full`), shared by
+// `cache repair` and `cache watch`'s fallback passes. The caller holds the lock (`locked`: stamps
+// are read and written) and renders the results.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "aicactl/cli/context.hpp"
+#include "aicactl/core/config.hpp"
+#include "aicactl/core/repair.hpp"
+
+namespace aicactl::cli {
+
+struct RepairPass {
+  std::vector<core::RepairResult> results;
+  std::vector<std::string> notes;
+};
+
+[[nodiscard]] RepairPass repair_pass(const GlobalOptions& options, const core::Config& config, bool full, bool locked);
+
+// `cache watch` (watch_cmd.cpp), registered below `cache`.
+void register_cache_watch(CLI::App& cache, Registrar& r);
+
+}  // namespace aicactl::cli
