@@ -45,8 +45,25 @@ poll_as() {
     done" || vs_fail "$what: not within $DEADLINE s"
 }
 
+UNIT=/etc/systemd/system/aicactl-cache-watch.service
+REPO_UNIT="$VS_E2E_DIR/../../systemd/aicactl-cache-watch.service"
+
+# check_unit 'when': setup's (or recover's) unit is the repository's, verifies cleanly, is enabled.
+check_unit() {
+  local when=$1
+  vs_assert_same_text "$UNIT $when vs. the repository's" "$(cat "$REPO_UNIT")" "$(vs_run "cat $UNIT")"
+  vs_try vs_run "systemd-analyze --man=no verify $UNIT"
+  VS_LAST_CMD="systemd-analyze --man=no verify $UNIT ($when)"
+  vs_assert_rc 0
+  vs_assert_eq "" "$VS_ERR$VS_OUT" "output of systemd-analyze verify $when (warnings)"
+  vs_try vs_run 'systemctl --root=/ is-enabled aicactl-cache-watch.service'
+  vs_assert_eq enabled "$VS_OUT" "systemctl is-enabled aicactl-cache-watch.service $when"
+}
+
 vs_boot
 vs_setup
+vs_step "setup installs and enables the unit"
+check_unit "after setup"
 vs_run 'useradd -m -G gpu-users alice && useradd -m -G gpu-users bob && useradd -m mallory'
 vs_run "set -e
   install -m 600 /dev/null /data/aicactl-secret && echo root-secret > /data/aicactl-secret
@@ -128,4 +145,11 @@ vs_aicactl cache watch --status --json
 vs_assert_match '^[2-9]$' "$(vs_json 'j["passes"]')" "the start's pass and the overflow's"
 vs_assert_eq 0 "$(vs_run "find $C/flood ! -group gpu-users | wc -l")" "every flood file's group"
 stop_watcher
+
+vs_step "recover restores the unit after a re-image"
+vs_reboot --no-install
+vs_assert_absent "$UNIT"
+vs_try vs_run '/data/system/bin/aicactl recover'
+vs_assert_rc 0
+check_unit "after recover"
 vs_pass
