@@ -23,6 +23,9 @@ namespace {
 constexpr std::uint64_t kMask = FAN_CREATE | FAN_MOVED_TO | FAN_MOVED_FROM | FAN_ATTRIB | FAN_ONDIR;
 // Directory answers kept at most; the map is emptied when full (answers are cheap to find again).
 constexpr std::size_t kMaxAnswers = 65536;
+// Directory fds kept open with their answers (a burst lands in a few directories); the answers
+// are emptied when this many are open.
+constexpr std::size_t kMaxOpenDirs = 256;
 // Deeper than any real tree: an ancestry walk gives up (outside) after this many levels.
 constexpr int kMaxDepth = 4096;
 
@@ -132,12 +135,13 @@ bool Watcher::handle_pending(const std::function<void(const std::string&)>& on_e
 
 // Whether the directory of `ev` lies below a tree: its ancestry ("..", never leaving the file
 // system) is compared with the trees' roots once, and the answer kept for its handle.
-const Watcher::DirAnswer& Watcher::classify(const os::FanEvent& ev, int mount_fd, os::UniqueFd& dirfd) {
+const Watcher::DirAnswer& Watcher::classify(const os::FanEvent& ev, int mount_fd) {
   if (auto it = answers_.find(ev.handle); it != answers_.end()) {
     return it->second;
   }
-  if (answers_.size() >= kMaxAnswers) {
+  if (answers_.size() >= kMaxAnswers || open_dirs_ >= kMaxOpenDirs) {
     answers_.clear();
+    open_dirs_ = 0;
   }
   static const DirAnswer kOutside{};
   auto fd = os::open_dir_by_handle(mount_fd, ev.handle, O_RDONLY);
@@ -172,14 +176,16 @@ const Watcher::DirAnswer& Watcher::classify(const os::FanEvent& ev, int mount_fd
   }
   if (answer.tree >= 0) {
     answer.path = fd_path(fd->get());
+    answer.fd = std::make_shared<os::UniqueFd>(std::move(*fd));
+    ++open_dirs_;
   }
-  dirfd = std::move(*fd);
   return answers_.emplace(ev.handle, std::move(answer)).first->second;
 }
 
 void Watcher::handle(const os::FanEvent& ev, const std::function<void(const std::string&)>& on_error) {
   if ((ev.mask & FAN_ONDIR) != 0U && (ev.mask & (FAN_MOVED_FROM | FAN_MOVED_TO)) != 0U) {
     answers_.clear();  // a directory moved: the ancestry of everything below it changed
+    open_dirs_ = 0;
   }
   if ((ev.mask & (FAN_CREATE | FAN_MOVED_TO | FAN_ATTRIB)) == 0U || ev.handle.empty() || ev.name.empty()) {
     ++stats_.dropped;
@@ -190,21 +196,14 @@ void Watcher::handle(const os::FanEvent& ev, const std::function<void(const std:
     ++stats_.dropped;
     return;
   }
-  os::UniqueFd dirfd;
-  const DirAnswer& answer = classify(ev, mount->second, dirfd);
-  if (answer.tree < 0) {
+  // A copy: a directory moved in below clears the answers while this entry is repaired.
+  const DirAnswer answer = classify(ev, mount->second);
+  if (answer.tree < 0 || !answer.fd) {
     ++stats_.dropped;
     return;
   }
   Tree& tree = *trees_[static_cast<std::size_t>(answer.tree)];
-  if (!dirfd) {
-    auto fd = os::open_dir_by_handle(mount->second, ev.handle, O_RDONLY);
-    if (!fd) {
-      ++stats_.dropped;
-      return;
-    }
-    dirfd = std::move(*fd);
-  }
+  const os::UniqueFd& dirfd = *answer.fd;
   const bool self = ev.name == ".";
   auto info = self ? os::stat_fd(dirfd.get()) : os::stat_at(dirfd.get(), ev.name.c_str());
   if (!info || !os::on_mount_of(*info, tree.info.dev, tree.info.mnt_id)) {

@@ -67,15 +67,17 @@ class Watcher {
   struct DirAnswer {
     int tree = -1;  // index into trees_, -1: outside every tree
     std::string path;
+    std::shared_ptr<os::UniqueFd> fd;  // kept open for directories inside a tree
   };
   explicit Watcher(os::Fanotify fan);
   void handle(const os::FanEvent& ev, const std::function<void(const std::string&)>& on_error);
-  const DirAnswer& classify(const os::FanEvent& ev, int mount_fd, os::UniqueFd& dirfd);
+  const DirAnswer& classify(const os::FanEvent& ev, int mount_fd);
 
   os::Fanotify fan_;
   std::vector<std::unique_ptr<Tree>> trees_;
   std::map<std::uint64_t, int> mount_fds_;  // fsid -> an fd on that file system (a tree's root)
   std::map<std::string, DirAnswer> answers_;
+  std::size_t open_dirs_ = 0;  // answers_ holding an fd
   WatchStats stats_;
 };
 
