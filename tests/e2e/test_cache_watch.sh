@@ -78,6 +78,11 @@ vs_aicactl cache watch --status --json
 vs_assert_rc 0
 vs_assert_eq true "$(vs_json 'j["running"]')" "--status while it runs"
 vs_assert_eq 1 "$(vs_json 'j["passes"]')" "the start's repair pass"
+# doctor checks the watcher where systemd would run it (/run/systemd/system, as sd_booted tests).
+vs_run "mkdir -p /run/systemd/system"
+vs_aicactl doctor
+vs_assert_rc 0 "doctor with the watcher running"
+vs_assert_contains "$VS_OUT" "✓ cache watch (aicactl-cache-watch.service) runs: lag" "doctor's watcher line"
 
 vs_step "alice (umask 077) writes; bob reads and writes within ${DEADLINE} s"
 # Explicit modes, as pip's mkstemp and huggingface_hub do: the caches' default ACL makes the
@@ -124,6 +129,9 @@ stop_watcher
 vs_aicactl cache watch --status --json
 vs_assert_rc 3 "--status when not running"
 vs_assert_eq false "$(vs_json 'j["running"]')" "--status after the stop"
+vs_aicactl doctor
+vs_assert_rc 3 "doctor with the watcher stopped"
+vs_assert_contains "$VS_OUT" "✗ cache watch (aicactl-cache-watch.service) runs: not running" "doctor's watcher line"
 vs_assert_as_ok alice "install -m 600 /dev/null $C/late && echo late > $C/late" "alice writes while nobody watches"
 vs_run "sleep 1"
 vs_assert_as_fails bob "cat $C/late" "bob reads a 0600 file while nobody watches"

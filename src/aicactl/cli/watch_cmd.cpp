@@ -24,8 +24,8 @@
 namespace aicactl::cli {
 namespace {
 
-constexpr const char* kStateName = "cache-watch.state";
-constexpr const char* kInstanceName = "cache-watch.lock";
+using core::watch::kInstanceFile;
+using core::watch::kStateFile;
 // Tests only: the watcher waits this many milliseconds before reading its first events, so that
 // a burst fills the kernel's queue and the overflow fallback runs.
 constexpr const char* kPauseVariable = "AICACTL_WATCH_TEST_PAUSE_MS";
@@ -75,10 +75,10 @@ int pause_ms() {
 int run_watch(const GlobalOptions& options) {
   require_root(options, "cache watch");
   const core::Config config = load_data_config(options, "cache watch");
-  const std::string state_file = os::join_path(config.lock_dir, kStateName);
+  const std::string state_file = os::join_path(config.lock_dir, kStateFile);
   auto trees = watch_trees(config);
   std::optional<os::ProcessLock> lock = begin_mutation(options, config, "cache watch");
-  auto instance = core::watch::claim_instance(os::join_path(config.lock_dir, kInstanceName));
+  auto instance = core::watch::claim_instance(os::join_path(config.lock_dir, kInstanceFile));
   if (!instance && instance.error().code == EWOULDBLOCK) {
     throw core::Error(core::ExitCode::temp_failure, "Another 'cache watch' is already running");
   }
@@ -120,8 +120,8 @@ int run_watch(const GlobalOptions& options) {
 int run_status(const GlobalOptions& options) {
   require_root(options, "cache watch --status");
   const core::Config config = load_config(options);
-  const bool running = core::watch::instance_running(os::join_path(config.lock_dir, kInstanceName));
-  const auto text = os::read_file(os::join_path(config.lock_dir, kStateName));
+  const bool running = core::watch::instance_running(os::join_path(config.lock_dir, kInstanceFile));
+  const auto text = os::read_file(os::join_path(config.lock_dir, kStateFile));
   const auto state = core::watch::parse_state(text && *text ? **text : "");
   nlohmann::json out{{"running", running}};
   for (const char* key :

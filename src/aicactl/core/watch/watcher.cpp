@@ -67,6 +67,25 @@ std::map<std::string, std::string> parse_state(const std::string& text) {
   return out;
 }
 
+std::optional<Check> watch_check(const std::string& lock_dir) {
+  if (!os::lstat_path("/run/systemd/system").value_or(std::nullopt)) {
+    return std::nullopt;
+  }
+  Check check{"cache watch (aicactl-cache-watch.service) runs", true, ""};
+  if (!instance_running(os::join_path(lock_dir, kInstanceFile))) {
+    check.ok = false;
+    check.detail =
+        "not running: files that tools create 0600 in the shared caches stay unshared until cron's "
+        "'cache repair' (see 'systemctl status aicactl-cache-watch')";
+    return check;
+  }
+  auto text = os::read_file(os::join_path(lock_dir, kStateFile));
+  auto state = parse_state(text && *text ? **text : "");
+  check.name += ": lag " + state["lag_ms_last"] + " ms (max " + state["lag_ms_max"] + " ms), " + state["repaired"] +
+                " repaired, " + state["overflows"] + " overflows";
+  return check;
+}
+
 os::Result<std::unique_ptr<Watcher>> Watcher::start(std::vector<WatchTree> trees) {
   auto fan = os::Fanotify::open();
   if (!fan) {

@@ -11,10 +11,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "aicactl/core/doctor.hpp"
 #include "aicactl/core/repair.hpp"
 #include "aicactl/os/error.hpp"
 #include "aicactl/os/fanotify.hpp"
@@ -40,6 +42,14 @@ struct WatchStats {
   std::int64_t started = 0;
   std::int64_t updated = 0;
 };
+
+// In the lock directory: the state the watcher saves, and the file it holds locked while it runs.
+inline constexpr const char* kStateFile = "cache-watch.state";
+inline constexpr const char* kInstanceFile = "cache-watch.lock";
+
+// doctor's check: on a host booted with systemd (/run/systemd/system), whether the watcher runs
+// (with its lag and counts); nullopt elsewhere (no service manager to run it).
+[[nodiscard]] std::optional<Check> watch_check(const std::string& lock_dir);
 
 // The state file (/run/aicactl/cache-watch.state): "key value" lines of WatchStats and the pid.
 [[nodiscard]] std::string render_state(const WatchStats& stats, long pid);
