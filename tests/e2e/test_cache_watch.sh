@@ -124,6 +124,12 @@ vs_assert_match '^[1-9][0-9]*$' "$(vs_json 'j["repaired"]')" "repaired count"
 vs_assert_match '^[1-9][0-9]*$' "$(vs_json 'j["skipped"]')" "the hard link is counted as skipped"
 vs_assert_eq 0 "$(vs_json 'j["overflows"]')" "no overflow so far"
 
+vs_step "cron's cache repair --unless-watched is left out while the watcher runs"
+vs_aicactl -v cache repair --unless-watched
+vs_assert_rc 0
+vs_assert_contains "$VS_ERR" "cache watch runs and a complete repair ran within the hour: nothing to do" \
+  "cache repair --unless-watched with the watcher running"
+
 vs_step "a stopped watcher loses nothing: the next cache repair finds it"
 stop_watcher
 vs_aicactl cache watch --status --json
@@ -135,9 +141,10 @@ vs_assert_contains "$VS_OUT" "✗ cache watch (aicactl-cache-watch.service) runs
 vs_assert_as_ok alice "install -m 600 /dev/null $C/late && echo late > $C/late" "alice writes while nobody watches"
 vs_run "sleep 1"
 vs_assert_as_fails bob "cat $C/late" "bob reads a 0600 file while nobody watches"
-vs_aicactl cache repair
+vs_aicactl -v cache repair --unless-watched
 vs_assert_rc 0
-vs_assert_as_ok bob "cat $C/late" "bob reads it after cache repair"
+vs_assert_not_contains "$VS_ERR" "nothing to do" "cache repair --unless-watched with no watcher"
+vs_assert_as_ok bob "cat $C/late" "bob reads it after cron's cache repair"
 
 vs_step "a full event queue: one repair pass instead"
 start_watcher "AICACTL_WATCH_TEST_PAUSE_MS=4000"

@@ -81,9 +81,13 @@ RepairPass repair_pass(const GlobalOptions& options, const core::Config& config,
 
 namespace {
 
-int run_repair(const GlobalOptions& options, bool full) {
+int run_repair(const GlobalOptions& options, bool full, bool unless_watched) {
   require_root(options, "cache repair");
   const core::Config config = load_data_config(options, "cache repair");
+  if (unless_watched && watched_recently(config)) {
+    spdlog::info("cache repair: cache watch runs and a complete repair ran within the hour: nothing to do");
+    return static_cast<int>(core::ExitCode::ok);
+  }
   const auto lock = begin_mutation(options, config, "cache repair");
   const RepairPass pass = repair_pass(options, config, full, lock.has_value());
   render_repairs(options, pass.results, pass.notes);
@@ -263,7 +267,13 @@ void register_cache(Registrar& r) {
   auto full = std::make_shared<bool>(false);
   repair->add_flag("--full", *full,
                    "Read every entry, also those unchanged (same ctime) since the last complete repair");
-  repair->callback([&r, full] { r.set_handler([&o = r.options, full] { return run_repair(o, *full); }); });
+  auto unless_watched = std::make_shared<bool>(false);
+  repair->add_flag("--unless-watched", *unless_watched,
+                   "Do nothing while 'cache watch' runs, unless no complete repair ran within the hour (cron's "
+                   "form)");
+  repair->callback([&r, full, unless_watched] {
+    r.set_handler([&o = r.options, full, unless_watched] { return run_repair(o, *full, *unless_watched); });
+  });
 
   auto opts = std::make_shared<CleanCliOptions>();
   auto* clean = cache->add_subcommand("clean", "Remove the content of the selected caches (or what went unused)");

@@ -20,6 +20,11 @@ struct RepairPass {
 
 [[nodiscard]] RepairPass repair_pass(const GlobalOptions& options, const core::Config& config, bool full, bool locked);
 
+// `cache repair --unless-watched` (cron's form): whether `cache watch` runs and a repair pass
+// saved its stamps less than kWatchedRepairEvery seconds ago (so cron's pass can be left out).
+inline constexpr long kWatchedRepairEvery = 3600;
+[[nodiscard]] bool watched_recently(const core::Config& config);
+
 // `cache watch` (watch_cmd.cpp), registered below `cache`.
 void register_cache_watch(CLI::App& cache, Registrar& r);
 

@@ -148,6 +148,14 @@ int run_status(const GlobalOptions& options) {
 
 }  // namespace
 
+bool watched_recently(const core::Config& config) {
+  if (!core::watch::instance_running(os::join_path(config.lock_dir, kInstanceFile))) {
+    return false;
+  }
+  auto stamps = os::lstat_path(os::join_path(config.lock_dir, "cache-repair.stamps"));
+  return stamps && *stamps && (*stamps)->mtime > std::time(nullptr) - kWatchedRepairEvery;
+}
+
 void register_cache_watch(CLI::App& cache, Registrar& r) {
   auto* watch = cache.add_subcommand(
       "watch", "Repair new entries of the shared caches as they appear (fanotify; run by aicactl-cache-watch.service)");

@@ -307,11 +307,12 @@ std::string render_cron(const Config& c) {
   return std::string(kHeader) +
          "# aicactl's scheduled jobs (see aicactl(8)): give the group back files that tools create\n"
          "# without group access, and alert when a disk fills up (cron mails what a job prints).\n"
+         "# cache repair is left out while cache watch runs, but for one complete pass an hour.\n"
          "SHELL=/bin/sh\n"
          "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
          "*/15 * * * * root " +
          bin +
-         " --quiet cache repair\n"
+         " --quiet cache repair --unless-watched\n"
          "7 * * * * root " +
          bin + " --quiet disk check\n";
 }
