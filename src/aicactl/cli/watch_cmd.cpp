@@ -96,7 +96,11 @@ int run_watch(const GlobalOptions& options) {
   fallback_pass(options, config, "started");
   (*watcher)->stats().passes = 1;
   (*watcher)->stats().started = std::time(nullptr);
-  spdlog::info("cache watch: watching {} shared trees", config.shared_trees().size());
+  for (const auto& why : (*watcher)->unwatched()) {
+    spdlog::warn("cache watch: {}: not watched; cron's 'cache repair' covers it", why);
+  }
+  spdlog::info("cache watch: watching {} of {} shared trees",
+               config.shared_trees().size() - (*watcher)->unwatched().size(), config.shared_trees().size());
   core::watch::Watcher& w = **watcher;
   core::watch::LoopHooks hooks;
   hooks.on_overflow = [&] {

@@ -93,21 +93,25 @@ os::Result<std::unique_ptr<Watcher>> Watcher::start(std::vector<WatchTree> trees
   }
   std::unique_ptr<Watcher> w(new Watcher(std::move(*fan)));
   std::optional<os::OsError> last_error;
+  auto unwatched = [&](os::OsError err) {
+    w->unwatched_.push_back(err.message());
+    last_error = std::move(err);
+  };
   for (auto& t : trees) {
     auto fd = os::open_dir(t.root);
     if (!fd) {
-      last_error = fd.error();
+      unwatched(fd.error());
       continue;
     }
     auto info = os::stat_fd(fd->get());
     auto fsid = os::fanotify_fsid(fd->get());
     if (!info || !fsid) {
-      last_error = info ? fsid.error() : info.error();
+      unwatched(info ? fsid.error() : info.error());
       continue;
     }
     if (!w->mount_fds_.contains(*fsid)) {
       if (auto marked = w->fan_.mark_filesystem(fd->get(), kMask, t.root); !marked) {
-        last_error = marked.error();
+        unwatched(marked.error());
         continue;
       }
       w->mount_fds_[*fsid] = fd->get();

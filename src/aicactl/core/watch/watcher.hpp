@@ -71,6 +71,8 @@ class Watcher {
   // runs a repair pass: events were lost). `on_error` gets each failure's message.
   bool handle_pending(const std::function<void(const std::string&)>& on_error);
   [[nodiscard]] WatchStats& stats() { return stats_; }
+  // The trees that could not be watched, each with why (e.g. a file system without handles).
+  [[nodiscard]] const std::vector<std::string>& unwatched() const { return unwatched_; }
 
  private:
   struct Tree;
@@ -89,6 +91,7 @@ class Watcher {
   std::map<std::string, DirAnswer> answers_;
   std::size_t open_dirs_ = 0;  // answers_ holding an fd
   WatchStats stats_;
+  std::vector<std::string> unwatched_;
 };
 
 // The watcher's instance lock: an exclusive flock on `file` (in the root-only lock directory;
