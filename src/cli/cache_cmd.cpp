@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "aicactl/cli/cache_repair.hpp"
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/progress.hpp"
 #include "aicactl/cli/render.hpp"
@@ -24,23 +25,20 @@
 #include "aicactl/os/fs.hpp"
 
 namespace aicactl::cli {
-namespace {
 
-int run_repair(const GlobalOptions& options, bool full) {
-  require_root(options, "cache repair");
-  const core::Config config = load_data_config(options, "cache repair");
-  const auto lock = begin_mutation(options, config, "cache repair");
+RepairPass repair_pass(const GlobalOptions& options, const core::Config& config, bool full, bool locked) {
   const auto group = os::find_group(config.group);
   if (!group) {
     throw core::Error(core::ExitCode::failure,
                       "Group '" + config.group + "' does not exist; run 'aicactl setup' first");
   }
-  std::vector<core::RepairResult> results;
-  std::vector<std::string> notes;
+  RepairPass pass;
+  std::vector<core::RepairResult>& results = pass.results;
+  std::vector<std::string>& notes = pass.notes;
   // Stamps of complete repairs (root-only lock dir, held under the lock): entries unchanged
   // since then are not read again. Dry runs and --full check everything.
   const std::string stamp_file = os::join_path(config.lock_dir, "cache-repair.stamps");
-  const bool use_stamps = !options.dry_run && lock.has_value();
+  const bool use_stamps = !options.dry_run && locked;
   core::RepairStamps stamps = use_stamps && !full ? core::RepairStamps::load(stamp_file) : core::RepairStamps{};
   std::uint64_t unchanged = 0;
   auto progress = std::make_optional<ProgressDisplay>(options, "cache repair");
@@ -79,8 +77,23 @@ int run_repair(const GlobalOptions& options, bool full) {
                     " entries unchanged since the last complete repair were not read again ('cache repair --full' "
                     "reads them)");
   }
-  render_repairs(options, results, notes);
-  const bool failed = std::any_of(results.begin(), results.end(), [](const auto& r) { return !r.errors.empty(); });
+  return pass;
+}
+
+namespace {
+
+int run_repair(const GlobalOptions& options, bool full, bool unless_watched) {
+  require_root(options, "cache repair");
+  const core::Config config = load_data_config(options, "cache repair");
+  if (unless_watched && watched_recently(config)) {
+    spdlog::info("cache repair: cache watch runs and a complete repair ran within the hour: nothing to do");
+    return static_cast<int>(core::ExitCode::ok);
+  }
+  const auto lock = begin_mutation(options, config, "cache repair");
+  const RepairPass pass = repair_pass(options, config, full, lock.has_value());
+  render_repairs(options, pass.results, pass.notes);
+  const bool failed =
+      std::any_of(pass.results.begin(), pass.results.end(), [](const auto& r) { return !r.errors.empty(); });
   return static_cast<int>(failed ? core::ExitCode::partial : core::ExitCode::ok);
 }
 
@@ -259,7 +272,13 @@ void register_cache(Registrar& r) {
   auto full = std::make_shared<bool>(false);
   repair->add_flag("--full", *full,
                    "Read every entry, also those unchanged (same ctime) since the last complete repair");
-  repair->callback([&r, full] { r.set_handler([&o = r.options, full] { return run_repair(o, *full); }); });
+  auto unless_watched = std::make_shared<bool>(false);
+  repair->add_flag("--unless-watched", *unless_watched,
+                   "Do nothing while 'cache watch' runs, unless no complete repair ran within the hour (cron's "
+                   "form)");
+  repair->callback([&r, full, unless_watched] {
+    r.set_handler([&o = r.options, full, unless_watched] { return run_repair(o, *full, *unless_watched); });
+  });
 
   auto opts = std::make_shared<CleanCliOptions>();
   auto* clean = cache->add_subcommand("clean", "Remove the content of the selected caches (or what went unused)");
@@ -280,6 +299,7 @@ void register_cache(Registrar& r) {
       ->check(CLI::Range(1U, 36500U));
   clean->fallthrough();
   clean->callback([&r, opts] { r.set_handler([&o = r.options, opts] { return run_clean(o, *opts); }); });
+  register_cache_watch(*cache, r);
 }
 
 }  // namespace aicactl::cli

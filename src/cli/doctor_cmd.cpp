@@ -8,6 +8,7 @@
 #include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/setup/spec.hpp"
 #include "aicactl/core/users/registry.hpp"
+#include "aicactl/core/watch/watcher.hpp"
 
 namespace aicactl::cli {
 namespace {
@@ -24,6 +25,9 @@ int run_doctor(const GlobalOptions& options) {
     report.notes.insert(report.notes.end(), notes.begin(), notes.end());
     const auto accounts = core::account_checks(config, registry);
     report.checks.insert(report.checks.end(), accounts.begin(), accounts.end());
+    if (auto watch = core::watch::watch_check(config.lock_dir)) {
+      report.checks.push_back(std::move(*watch));
+    }
   }
   report.checks.insert(report.checks.begin(), std::move(volume));
   if (::geteuid() != 0 && !report.ok()) {

@@ -48,7 +48,7 @@ vs_assert_stat "$CRON" '644 root root regular file' '%a %U %G %F'
 cron="$(vs_run "cat $CRON")"
 vs_assert_contains "$cron" $'\nSHELL=/bin/sh\n' "$CRON"
 vs_assert_contains "$cron" $'\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n' "$CRON"
-vs_assert_contains "$cron" $'\n*/15 * * * * root /data/system/bin/aicactl --quiet cache repair\n' "$CRON"
+vs_assert_contains "$cron" $'\n*/15 * * * * root /data/system/bin/aicactl --quiet cache repair --unless-watched\n' "$CRON"
 vs_assert_contains "$cron" $'\n7 * * * * root /data/system/bin/aicactl --quiet disk check' "$CRON"
 vs_assert_eq "" "$(vs_run "tail -c1 $CRON | tr -d '\\n'")" "last character of $CRON (cron needs a final newline)"
 vs_assert_absent /var/spool/cron/crontabs/root # root's crontab is never edited (cron may be absent)

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 
@@ -52,7 +53,8 @@ class Repairer {
   Repairer(const RepairPolicy& policy, DryRun dry_run)
       : policy_(policy), dry_run_(dry_run), members_(policy.gid), counts_(policy.threads == 0 ? 1 : policy.threads) {}
 
-  void visit(const os::WalkEntry& e) {
+  // Returns whether the entry changed (or would).
+  bool visit(const os::WalkEntry& e) {
     Counts& counts = counts_[e.worker];
     ++counts.entries;
     const os::FileInfo& info = *e.info;
@@ -63,7 +65,7 @@ class Repairer {
         skipped_.push_back(e.path());
       }
       ++counts.unchanged;
-      return;
+      return false;
     }
     bool changed = false;
     if (info.is_dir()) {
@@ -75,17 +77,22 @@ class Repairer {
     if (changed) {
       ++counts.changed;
     }
+    return changed;
   }
 
+  // Moves the counts and lists gathered so far into `out` (and starts again from zero).
   void fill(RepairResult& out) {
-    for (const auto& c : counts_) {
+    for (auto& c : counts_) {
       out.entries += c.entries;
       out.changed += c.changed;
       out.unchanged += c.unchanged;
+      c = Counts{};
     }
     std::lock_guard lock(mutex_);
     out.skipped = std::move(skipped_);
+    skipped_.clear();
     out.errors.insert(out.errors.end(), errors_.begin(), errors_.end());
+    errors_.clear();
   }
 
  private:
@@ -221,6 +228,29 @@ RepairResult repair_tree(const std::string& root, const RepairPolicy& policy, Dr
   }
   std::sort(result.skipped.begin(), result.skipped.end());
   return result;
+}
+
+struct EntryRepairer::Impl {
+  explicit Impl(const RepairPolicy& policy) : repairer(policy, DryRun::no) {}
+  Repairer repairer;
+};
+
+EntryRepairer::EntryRepairer(const RepairPolicy& policy) : policy_(policy) {
+  policy_.threads = 1;
+  policy_.unchanged_before = 0;
+  policy_.progress = nullptr;
+  impl_ = std::make_unique<Impl>(policy_);
+}
+
+EntryRepairer::~EntryRepairer() = default;
+
+RepairResult EntryRepairer::repair(const os::WalkEntry& entry) {
+  os::WalkEntry e = entry;
+  e.worker = 0;
+  impl_->repairer.visit(e);
+  RepairResult out;
+  impl_->repairer.fill(out);
+  return out;
 }
 
 RepairStamps RepairStamps::load(const std::string& file) {

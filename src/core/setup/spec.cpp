@@ -12,6 +12,7 @@
 #include "aicactl/core/setup/sudoers_template.hpp"
 #include "aicactl/core/setup/unit_text.hpp"
 #include "aicactl/core/setup/volume.hpp"
+#include "aicactl/core/watch/watch_unit.hpp"
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
@@ -307,11 +308,12 @@ std::string render_cron(const Config& c) {
   return std::string(kHeader) +
          "# aicactl's scheduled jobs (see aicactl(8)): give the group back files that tools create\n"
          "# without group access, and alert when a disk fills up (cron mails what a job prints).\n"
+         "# cache repair is left out while cache watch runs, but for one complete pass an hour.\n"
          "SHELL=/bin/sh\n"
          "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
          "*/15 * * * * root " +
          bin +
-         " --quiet cache repair\n"
+         " --quiet cache repair --unless-watched\n"
          "7 * * * * root " +
          bin + " --quiet disk check\n";
 }
@@ -410,6 +412,10 @@ ServerSpec build_spec(const Config& c, const HostFacts& facts) {
           DirSpec{"/etc/systemd/system/multi-user.target.wants", "root", kPlainDir, ModePolicy::create_only, false});
   spec.links.push_back(LinkSpec{std::string("/etc/systemd/system/multi-user.target.wants/") + kRecoverUnitName,
                                 std::string("/etc/systemd/system/") + kRecoverUnitName});
+  add_file(std::string("/etc/systemd/system/") + watch::kWatchUnitName,
+           Setting{FileFormat::whole, "", {}, watch::kWatchUnit});
+  spec.links.push_back(LinkSpec{std::string("/etc/systemd/system/multi-user.target.wants/") + watch::kWatchUnitName,
+                                std::string("/etc/systemd/system/") + watch::kWatchUnitName});
   // sshd host keys: saved to /data once, then /data is the truth and /etc gets them back, so
   // users see no host-key warning after a re-image.
   add_dir(dirs, DirSpec{c.under_root("system/host"), "root", 0700, ModePolicy::exact, false});

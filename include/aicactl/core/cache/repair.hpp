@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,26 @@ struct RepairResult {
 
 // Repairs one tree. With DryRun::yes only counts what would change.
 [[nodiscard]] RepairResult repair_tree(const std::string& root, const RepairPolicy& policy, DryRun dry_run);
+
+// The rules of repair_tree applied to one entry at a time, for `cache watch`: the caller has
+// opened the entry's directory (and the entry itself when it is a directory) without following
+// links, checked that it is on the tree's mount and stat'ed it, and fills a WalkEntry as the
+// walker would. Membership answers are cached for the object's lifetime.
+class EntryRepairer {
+ public:
+  explicit EntryRepairer(const RepairPolicy& policy);
+  EntryRepairer(const EntryRepairer&) = delete;
+  EntryRepairer& operator=(const EntryRepairer&) = delete;
+  ~EntryRepairer();
+  // entries = 1, changed = 1 when it changed; skipped and errors as in repair_tree.
+  [[nodiscard]] RepairResult repair(const os::WalkEntry& entry);
+  [[nodiscard]] const RepairPolicy& policy() const { return policy_; }
+
+ private:
+  struct Impl;
+  RepairPolicy policy_;
+  std::unique_ptr<Impl> impl_;
+};
 
 // When each tree was last repaired completely and without errors, kept in a root-only file in
 // the lock directory (/run/aicactl: it does not survive a reboot, so the first repair after a

@@ -14,6 +14,7 @@
 #include "aicactl/core/plan/actions.hpp"
 #include "aicactl/core/setup/config.hpp"
 #include "aicactl/core/setup/setup_plan.hpp"
+#include "aicactl/core/plan/plan.hpp"
 #include "aicactl/core/setup/spec.hpp"
 #include "aicactl/os/process.hpp"
 
@@ -115,7 +116,8 @@ TEST(RenderCron, RootJobsThroughTheInstalledBinary) {
   const std::string text = render_cron(default_config());
   EXPECT_TRUE(has_line(text, "SHELL=/bin/sh")) << text;
   EXPECT_TRUE(has_line(text, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")) << text;
-  EXPECT_TRUE(has_line(text, "*/15 * * * * root /data/system/bin/aicactl --quiet cache repair")) << text;
+  EXPECT_TRUE(has_line(text, "*/15 * * * * root /data/system/bin/aicactl --quiet cache repair --unless-watched"))
+      << text;
   EXPECT_TRUE(has_line(text, "7 * * * * root /data/system/bin/aicactl --quiet disk check")) << text;
   EXPECT_EQ(text.back(), '\n');  // cron ignores a last line without one
 }
