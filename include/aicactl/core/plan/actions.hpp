@@ -15,7 +15,6 @@
 #include "aicactl/os/acl.hpp"
 #include "aicactl/os/error.hpp"
 #include "aicactl/os/passwd_db.hpp"
-#include "aicactl/os/walk.hpp"
 
 namespace aicactl::core {
 
@@ -93,19 +92,5 @@ enum class Tense { future, past };
 [[nodiscard]] std::string kind_of(const Action& action);
 [[nodiscard]] std::string target_of(const Action& action);
 [[nodiscard]] os::Result<void> apply(const Action& action);
-
-// While one lives, a home copied across file systems (MigrateHome) counts its progress into
-// `progress` (a terminal's display). cp -a reports nothing while it runs, so the copy is counted
-// as the growth of the target file system's used inodes and blocks: close enough for a display,
-// never used for anything else. One at a time (the CLI holds it around apply_plan).
-class HomeCopyProgress {
- public:
-  explicit HomeCopyProgress(os::WalkProgress* progress);
-  HomeCopyProgress(const HomeCopyProgress&) = delete;
-  HomeCopyProgress& operator=(const HomeCopyProgress&) = delete;
-  HomeCopyProgress(HomeCopyProgress&&) = delete;
-  HomeCopyProgress& operator=(HomeCopyProgress&&) = delete;
-  ~HomeCopyProgress();
-};
 
 }  // namespace aicactl::core

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "aicactl/os/error.hpp"
+#include "aicactl/os/walk.hpp"
 
 namespace aicactl::core {
 
@@ -47,6 +48,20 @@ struct MakeSymlink {
   std::string link;
   std::string target;
 };
+// While one lives, a home copied across file systems (MigrateHome) counts its progress into
+// `progress` (a terminal's display). cp -a reports nothing while it runs, so the copy is counted
+// as the growth of the target file system's used inodes and blocks: close enough for a display,
+// never used for anything else. One at a time (the CLI holds it around apply_plan).
+class HomeCopyProgress {
+ public:
+  explicit HomeCopyProgress(os::WalkProgress* progress);
+  HomeCopyProgress(const HomeCopyProgress&) = delete;
+  HomeCopyProgress& operator=(const HomeCopyProgress&) = delete;
+  HomeCopyProgress(HomeCopyProgress&&) = delete;
+  HomeCopyProgress& operator=(HomeCopyProgress&&) = delete;
+  ~HomeCopyProgress();
+};
+
 }  // namespace aicactl::core
 
 namespace aicactl::core::detail {
