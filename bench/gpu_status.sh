@@ -53,7 +53,10 @@ ms() { bc -l <<<"scale=1; $1/1000"; }
 # The floor: starting the binary at all (a loaded machine shows here, not in gpu status).
 read -r floor _ < <(timed "$AICACTL" --version)
 read -r median worst < <(timed "$AICACTL" gpu status --json)
+# CPU time (user + sys) of one run: what the command itself costs, whatever the load.
+cpu=$( { TIMEFORMAT='%3U %3S'; time "$AICACTL" gpu status --json >/dev/null; } 2>&1)
 echo "aicactl --version (process start, the floor): median $(ms "$floor") ms"
+echo "gpu status --json CPU time: user ${cpu% *} s, sys ${cpu#* } s"
 echo "gpu status --json, 8 GPUs x 7 MIG, 56 processes: median $(ms "$median") ms, worst $(ms "$worst") ms" \
   "over $REPEAT runs (goal <= $GOAL_MS ms); above the floor: $(ms $((median - floor))) ms"
 ((median <= GOAL_MS * 1000))
