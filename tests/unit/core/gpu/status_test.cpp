@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "support/test_support.hpp"
 
 namespace aicactl::core::gpu {

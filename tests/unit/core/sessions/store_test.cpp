@@ -8,7 +8,7 @@
 #include <fstream>
 #include <set>
 
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "support/test_support.hpp"
 
 namespace aicactl::core::sessions {

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "aicactl/cli/context.hpp"
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/gpu/status.hpp"
 
 namespace aicactl::cli {

@@ -9,7 +9,7 @@
 #include <set>
 #include <utility>
 
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/plan/errors.hpp"
 
 namespace aicactl::core::sessions {
 namespace {

@@ -6,7 +6,7 @@
 #include <memory>
 #include <sstream>
 
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/os/accounts.hpp"
 
 namespace aicactl::core::gpu {
