@@ -13,6 +13,8 @@ find_path(ACL_INCLUDE_DIR sys/acl.h REQUIRED)
 # libcurl: its header only (libcurl4-openssl-dev); the library is dlopen()ed at run time, since
 # Debian ships no static libcurl dependencies (nghttp2, psl, gssapi, ldap, ...).
 find_path(CURL_INCLUDE_DIR curl/curl.h REQUIRED)
+# SQLite (session state): linked statically from libsqlite3-dev's libsqlite3.a.
+find_library(SQLITE_STATIC libsqlite3.a REQUIRED)
 
 add_library(aicactl_deps INTERFACE)
 target_include_directories(aicactl_deps SYSTEM INTERFACE

@@ -28,6 +28,8 @@ struct Curl {
   decltype(&::curl_easy_getinfo) easy_getinfo = nullptr;
   decltype(&::curl_easy_cleanup) easy_cleanup = nullptr;
   decltype(&::curl_easy_strerror) easy_strerror = nullptr;
+  decltype(&::curl_slist_append) slist_append = nullptr;
+  decltype(&::curl_slist_free_all) slist_free_all = nullptr;
 };
 
 template <class F>
@@ -50,11 +52,12 @@ const Curl& curl() {
       c.problem = why != nullptr ? why : "libcurl.so.4 cannot be loaded";
       return;
     }
-    const bool ok = resolve(c, c.global_init, "curl_global_init") && resolve(c, c.easy_init, "curl_easy_init") &&
-                    resolve(c, c.easy_setopt, "curl_easy_setopt") && resolve(c, c.easy_perform, "curl_easy_perform") &&
-                    resolve(c, c.easy_getinfo, "curl_easy_getinfo") &&
-                    resolve(c, c.easy_cleanup, "curl_easy_cleanup") &&
-                    resolve(c, c.easy_strerror, "curl_easy_strerror");
+    const bool ok =
+        resolve(c, c.global_init, "curl_global_init") && resolve(c, c.easy_init, "curl_easy_init") &&
+        resolve(c, c.easy_setopt, "curl_easy_setopt") && resolve(c, c.easy_perform, "curl_easy_perform") &&
+        resolve(c, c.easy_getinfo, "curl_easy_getinfo") && resolve(c, c.easy_cleanup, "curl_easy_cleanup") &&
+        resolve(c, c.easy_strerror, "curl_easy_strerror") && resolve(c, c.slist_append, "curl_slist_append") &&
+        resolve(c, c.slist_free_all, "curl_slist_free_all");
     if (ok && c.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
       c.problem = "curl_global_init failed";
     }
@@ -162,6 +165,69 @@ std::expected<std::uint64_t, DownloadError> download_to_fd(const std::string& ur
     return std::unexpected(DownloadError{false, failed + why});
   }
   return t.written;
+}
+
+namespace {
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+}  // namespace
+
+std::expected<HttpResponse, DownloadError> unix_socket_request(const std::string& socket, const std::string& method,
+                                                               const std::string& target, const std::string& json_body,
+                                                               long timeout_seconds) {
+  const Curl& c = curl();
+  const std::string failed = "Failed to reach '" + socket + "' (" + method + " " + target + "): ";
+  if (c.handle == nullptr) {
+    return std::unexpected(DownloadError{true, failed + c.problem});
+  }
+  CURL* easy = c.easy_init();
+  if (easy == nullptr) {
+    return std::unexpected(DownloadError{false, failed + "curl_easy_init failed"});
+  }
+  HttpResponse response;
+  curl_slist* headers = nullptr;
+  char error_text[CURL_ERROR_SIZE] = {};
+  CURLcode rc = CURLE_OK;
+  auto set = [&](CURLoption option, auto value) {
+    if (rc == CURLE_OK) {
+      rc = c.easy_setopt(easy, option, value);
+    }
+  };
+  const std::string url = "http://localhost" + target;
+  set(CURLOPT_UNIX_SOCKET_PATH, socket.c_str());
+  set(CURLOPT_URL, url.c_str());
+  set(CURLOPT_PROTOCOLS_STR, "http");
+  set(CURLOPT_CUSTOMREQUEST, method.c_str());
+  set(CURLOPT_ERRORBUFFER, static_cast<char*>(error_text));
+  set(CURLOPT_TIMEOUT, timeout_seconds);
+  set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_USERAGENT, "aicactl");
+  set(CURLOPT_WRITEFUNCTION, &on_body);
+  set(CURLOPT_WRITEDATA, static_cast<void*>(&response.body));
+  if (!json_body.empty()) {
+    headers = c.slist_append(headers, "Content-Type: application/json");
+    set(CURLOPT_HTTPHEADER, headers);
+    set(CURLOPT_POSTFIELDS, json_body.c_str());
+    set(CURLOPT_POSTFIELDSIZE, static_cast<long>(json_body.size()));
+  }
+  if (rc == CURLE_OK) {
+    rc = c.easy_perform(easy);
+  }
+  if (rc == CURLE_OK) {
+    rc = c.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status);
+  }
+  c.easy_cleanup(easy);
+  c.slist_free_all(headers);
+  if (rc != CURLE_OK) {
+    return std::unexpected(
+        DownloadError{false, failed + (error_text[0] != '\0' ? std::string(static_cast<const char*>(error_text))
+                                                             : std::string(c.easy_strerror(rc)))});
+  }
+  return response;
 }
 
 }  // namespace aicactl::os

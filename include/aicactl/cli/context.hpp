@@ -52,6 +52,7 @@ void register_acl(Registrar& r);
 void register_completion(Registrar& r);
 void register_install(Registrar& r);
 void register_disk(Registrar& r);
+void register_gpu(Registrar& r);
 
 enum class Mutates { yes, no };
 

@@ -24,4 +24,19 @@ struct DownloadError {
 [[nodiscard]] std::expected<std::uint64_t, DownloadError> download_to_fd(const std::string& url, int fd,
                                                                          const DownloadProgress& progress);
 
+struct HttpResponse {
+  long status = 0;   // the HTTP status code
+  std::string body;  // the response body
+};
+
+// One HTTP request to a server on a unix socket (the Docker Engine API on /var/run/docker.sock),
+// through the same libcurl: `method` ("GET", "POST", "DELETE"), `target` ("/v1.41/containers/json"),
+// `json_body` sent as application/json when not empty. Any HTTP status is a response; a refused
+// connection, a timeout or a missing libcurl is a DownloadError ("Failed to reach 'SOCKET': ...").
+[[nodiscard]] std::expected<HttpResponse, DownloadError> unix_socket_request(const std::string& socket,
+                                                                             const std::string& method,
+                                                                             const std::string& target,
+                                                                             const std::string& json_body,
+                                                                             long timeout_seconds);
+
 }  // namespace aicactl::os
