@@ -73,6 +73,7 @@ int run(int argc, char** argv) {
   register_completion(registrar);  // reads the whole tree when it runs: every command is in it
   register_install(registrar);
   register_disk(registrar);
+  register_wizard(registrar);
 
   try {
     app.parse(argc, argv);

@@ -51,6 +51,7 @@ void register_acl(Registrar& r);
 void register_completion(Registrar& r);
 void register_install(Registrar& r);
 void register_disk(Registrar& r);
+void register_wizard(Registrar& r);
 
 enum class Mutates { yes, no };
 
