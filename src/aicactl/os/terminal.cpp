@@ -58,7 +58,7 @@ Result<ProcessResult> run_captured(const std::function<int()>& fn) {
   }
   std::cout.flush();
   std::cerr.flush();
-  std::fflush(nullptr);
+  (void)std::fflush(nullptr);
   const pid_t pid = ::fork();
   if (pid < 0) {
     return fail("fork for", what);
@@ -77,7 +77,7 @@ Result<ProcessResult> run_captured(const std::function<int()>& fn) {
     }
     std::cout.flush();
     std::cerr.flush();
-    std::fflush(nullptr);
+    (void)std::fflush(nullptr);
     ::_exit(rc);
   }
   auto code = wait_exit_code(pid, what);
