@@ -167,6 +167,9 @@ forks = 3
 retry_files_enabled = False
 nocows = True
 stdout_callback = default
+[connection]
+# The module goes to the host on stdin of its one docker exec (no temp file copied first).
+pipelining = True
 CFG
 {
   echo "[fleet]"
