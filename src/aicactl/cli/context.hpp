@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "aicactl/core/config.hpp"
-#include "aicactl/core/plan.hpp"
-#include "aicactl/core/spec.hpp"
-#include "aicactl/core/volume.hpp"
+#include "aicactl/core/setup/config.hpp"
+#include "aicactl/core/plan/plan.hpp"
+#include "aicactl/core/setup/spec.hpp"
+#include "aicactl/core/setup/volume.hpp"
 #include "aicactl/os/lock.hpp"
 
 namespace aicactl::cli {

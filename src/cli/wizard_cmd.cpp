@@ -14,7 +14,7 @@
 
 #include "aicactl/cli/app.hpp"
 #include "aicactl/cli/context.hpp"
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/os/process.hpp"
 #include "aicactl/os/terminal.hpp"
 
