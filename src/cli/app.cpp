@@ -75,6 +75,7 @@ int run(int argc, char** argv) {
   register_install(registrar);
   register_disk(registrar);
   register_gpu(registrar);
+  register_wizard(registrar);
 
   try {
     app.parse(argc, argv);

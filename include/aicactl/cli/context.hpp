@@ -53,6 +53,7 @@ void register_completion(Registrar& r);
 void register_install(Registrar& r);
 void register_disk(Registrar& r);
 void register_gpu(Registrar& r);
+void register_wizard(Registrar& r);
 
 enum class Mutates { yes, no };
 
