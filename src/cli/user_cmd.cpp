@@ -18,6 +18,7 @@
 #include "aicactl/core/plan/actions.hpp"
 #include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/users/registry.hpp"
+#include "aicactl/core/users/removal.hpp"
 #include "aicactl/core/users/users.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/fs.hpp"
@@ -454,13 +455,6 @@ int run_list(const GlobalOptions& options, const NamesOptions& o) {
   return 0;
 }
 
-// YYYYMMDD (UTC), the suffix of an archived home's name.
-std::string today() {
-  std::string day = core::utc_today();
-  std::erase(day, '-');
-  return day;
-}
-
 int run_remove(const GlobalOptions& options, const RemoveOptions& o) {
   core::validate_user_name(o.name);
   if (o.purge && !o.yes) {
@@ -476,108 +470,10 @@ int run_remove(const GlobalOptions& options, const RemoveOptions& o) {
   if (registry.find(o.name) == nullptr && !os::find_user(o.name)) {
     bad_input("User '" + o.name + "' is neither registered nor an account");
   }
-  const std::string data_home = config.under_root("users/" + o.name);
-  const std::string link = "/home/" + o.name;
-  // What the registry keeps of the user: their ids are never handed out again.
-  core::RemovedUser gone;
-  gone.name = o.name;
-  gone.primary.name = o.name;
-  gone.home = "none";
-  gone.removed_at = core::utc_now();
-  if (const core::UserRecord* rec = registry.find(o.name)) {
-    gone.uid = rec->uid;
-    gone.primary = rec->primary;
-  } else if (const auto account = os::find_user(o.name)) {
-    gone.uid = account->uid;
-    const auto group = os::find_group(account->gid);
-    gone.primary = core::GroupRef{group ? group->name : o.name, account->gid};
-  }
-  core::Report report;
-  auto step = [&](const std::string& kind, const std::string& target, const std::string& future,
-                  const std::string& past, const std::function<os::Result<void>()>& apply) {
-    core::ActionReport r{kind, target, options.dry_run ? future : past, core::Status::planned, ""};
-    if (!options.dry_run) {
-      if (auto res = apply(); res) {
-        r.status = core::Status::changed;
-        ++report.changed;
-      } else {
-        r.status = core::Status::failed;
-        r.description = future;
-        r.error = res.error().message();
-        ++report.failed;
-      }
-    }
-    report.actions.push_back(std::move(r));
-  };
-  if (os::read_link(link) == data_home) {
-    step("unlink", link, "Would remove link '" + link + "'", "Removed link '" + link + "'", [&]() -> os::Result<void> {
-      auto parent = os::open_parent(link);
-      if (!parent) {
-        return std::unexpected(parent.error());
-      }
-      if (::unlinkat(parent->first.get(), parent->second.c_str(), 0) != 0) {
-        return os::fail("remove link", link);
-      }
-      return {};
-    });
-  }
-  if (os::find_user(o.name)) {
-    step("delete-account", o.name, "Would delete account '" + o.name + "' (userdel, data kept)",
-         "Deleted account '" + o.name + "' (data kept)", [&]() -> os::Result<void> {
-           auto r = os::run_program({"userdel", "--", o.name});
-           if (!r) {
-             return std::unexpected(r.error());
-           }
-           if (r->exit_code != 0) {
-             return os::fail("delete account (userdel: " + r->err + ")", o.name, 0);
-           }
-           return {};
-         });
-  }
-  if (auto home = os::lstat_path(data_home); home && *home && (*home)->is_dir()) {
-    if (o.archive) {
-      const std::string archive = config.under_root("archive/" + o.name + "-" + today());
-      gone.home = "archived";
-      gone.home_path = archive;
-      step("archive", data_home, "Would move '" + data_home + "' to '" + archive + "'",
-           "Moved '" + data_home + "' to '" + archive + "'", [&]() -> os::Result<void> {
-             auto root = os::open_dir(config.data_root);
-             if (!root) {
-               return std::unexpected(root.error());
-             }
-             if (::mkdirat(root->get(), "archive", 0700) != 0 && errno != EEXIST) {
-               return os::fail("create directory", config.under_root("archive"));
-             }
-             if (::renameat(root->get(), ("users/" + o.name).c_str(), root->get(),
-                            ("archive/" + o.name + "-" + today()).c_str()) != 0) {
-               return os::fail("move '" + data_home + "' to", archive);
-             }
-             return {};
-           });
-    } else if (o.purge) {
-      gone.home = "purged";
-      step("purge", data_home, "Would delete '" + data_home + "' and everything in it",
-           "Deleted '" + data_home + "' and everything in it", [&]() -> os::Result<void> {
-             auto users = os::open_dir(config.under_root("users"));
-             if (!users) {
-               return std::unexpected(users.error());
-             }
-             return os::remove_tree_at(users->get(), o.name.c_str(), data_home);
-           });
-    } else {
-      gone.home = "kept";
-      gone.home_path = data_home;
-      report.notes.push_back("Kept '" + data_home + "' (use --archive to move it to " + config.under_root("archive") +
-                             ", or --purge --yes to delete it)");
-    }
-  }
-  if (report.failed == 0) {
-    (void)registry.remove(o.name);
-    registry.retire(std::move(gone));
-    core::Plan reg;
-    reg.items.push_back(core::plan_registry_write(config, registry));
-    report.merge(core::apply_plan(reg, options.dry()));
-  }
+  const core::HomeDisposition home = o.archive ? core::HomeDisposition::archive
+                                     : o.purge ? core::HomeDisposition::purge
+                                               : core::HomeDisposition::keep;
+  const core::Report report = core::remove_user(config, registry, o.name, home, options.dry());
   render_report(options, "user remove", report);
   return static_cast<int>(report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
 }

@@ -340,6 +340,21 @@ std::string describe(const Action& action, Tense t) {
             return std::string(verb(t, "Would remove", "Removed")) + " " + quoted(os::join_path(a.dir, a.name)) +
                    ", left by an interrupted run";
           },
+          [&](const RemoveLink& a) {
+            return std::string(verb(t, "Would remove", "Removed")) + " link " + quoted(a.link);
+          },
+          [&](const DeleteAccount& a) {
+            return t == Tense::future ? "Would delete account " + quoted(a.name) + " (userdel, data kept)"
+                                      : "Deleted account " + quoted(a.name) + " (data kept)";
+          },
+          [&](const ArchiveHome& a) {
+            return std::string(verb(t, "Would move", "Moved")) + " " + quoted(os::join_path(a.root, a.from)) + " to " +
+                   quoted(os::join_path(a.root, a.to));
+          },
+          [&](const PurgeHome& a) {
+            return std::string(verb(t, "Would delete", "Deleted")) + " " + quoted(os::join_path(a.dir, a.name)) +
+                   " and everything in it";
+          },
       },
       action);
 }
@@ -361,6 +376,10 @@ std::string kind_of(const Action& action) {
           [](const MakeSymlink&) { return "link"; },
           [](const CompleteAccount&) { return "complete-account"; },
           [](const RemoveLeftover&) { return "remove-leftover"; },
+          [](const RemoveLink&) { return "unlink"; },
+          [](const DeleteAccount&) { return "delete-account"; },
+          [](const ArchiveHome&) { return "archive"; },
+          [](const PurgeHome&) { return "purge"; },
       },
       action);
 }
@@ -374,6 +393,10 @@ std::string target_of(const Action& action) {
                         [](const MakeSymlink& a) { return a.link; },
                         [](const CompleteAccount& a) { return a.name; },
                         [](const RemoveLeftover& a) { return os::join_path(a.dir, a.name); },
+                        [](const RemoveLink& a) { return a.link; },
+                        [](const DeleteAccount& a) { return a.name; },
+                        [](const ArchiveHome& a) { return os::join_path(a.root, a.from); },
+                        [](const PurgeHome& a) { return os::join_path(a.dir, a.name); },
                         [](const auto& a) { return a.path; },
                     },
                     action);
@@ -398,6 +421,10 @@ os::Result<void> apply(const Action& action) {
           [](const MakeSymlink& a) { return detail::apply_make_symlink(a); },
           [](const CompleteAccount& a) { return apply_complete_account(a); },
           [](const RemoveLeftover& a) { return os::remove_stale_temp(a.dir, a.name); },
+          [](const RemoveLink& a) { return detail::apply_remove_link(a); },
+          [](const DeleteAccount& a) { return detail::apply_delete_account(a); },
+          [](const ArchiveHome& a) { return detail::apply_archive_home(a); },
+          [](const PurgeHome& a) { return detail::apply_purge_home(a); },
       },
       action);
 }

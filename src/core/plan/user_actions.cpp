@@ -13,6 +13,7 @@
 
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/atomic_file.hpp"
+#include "aicactl/os/entry_ops.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
 #include "aicactl/os/tree_ops.hpp"
@@ -349,6 +350,48 @@ os::Result<void> apply_make_symlink(const MakeSymlink& a) {
     return os::fail("create link", a.link, err);
   }
   return {};
+}
+
+os::Result<void> apply_remove_link(const RemoveLink& a) {
+  auto parent = os::open_parent(a.link);
+  if (!parent) {
+    return std::unexpected(parent.error());
+  }
+  if (os::read_link(a.link) != a.target) {  // replaced since the plan: not ours to remove
+    return os::fail("remove link (it no longer points to '" + a.target + "')", a.link, 0);
+  }
+  return os::unlink_at(parent->first.get(), parent->second.c_str(), a.link);
+}
+
+os::Result<void> apply_delete_account(const DeleteAccount& a) {
+  auto r = os::run_program({"userdel", "--", a.name});
+  if (!r) {
+    return std::unexpected(r.error());
+  }
+  if (r->exit_code != 0) {
+    return os::fail("delete account (userdel: " + r->err + ")", a.name, 0);
+  }
+  return {};
+}
+
+os::Result<void> apply_archive_home(const ArchiveHome& a) {
+  auto root = os::open_dir(a.root);
+  if (!root) {
+    return std::unexpected(root.error());
+  }
+  if (auto made = os::ensure_dir_at(root->get(), "archive", 0700, os::join_path(a.root, "archive")); !made) {
+    return made;
+  }
+  return os::rename_at(root->get(), a.from.c_str(), root->get(), a.to.c_str(), os::join_path(a.root, a.from),
+                       os::join_path(a.root, a.to));
+}
+
+os::Result<void> apply_purge_home(const PurgeHome& a) {
+  auto dir = os::open_dir(a.dir);
+  if (!dir) {
+    return std::unexpected(dir.error());
+  }
+  return os::remove_tree_at(dir->get(), a.name.c_str(), os::join_path(a.dir, a.name));
 }
 
 os::Result<std::pair<uid_t, gid_t>> owner_of(const std::string& user) {

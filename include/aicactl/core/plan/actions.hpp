@@ -82,9 +82,9 @@ struct Conflict {
   std::string reason;
 };
 
-using Action =
-    std::variant<CreateGroup, CreateDirectory, SetOwnership, SetMode, SetSharedAcl, WriteFile, Conflict, CreateAccount,
-                 AddToGroup, CreateHome, MigrateHome, MakeSymlink, CompleteAccount, RemoveLeftover>;
+using Action = std::variant<CreateGroup, CreateDirectory, SetOwnership, SetMode, SetSharedAcl, WriteFile, Conflict,
+                            CreateAccount, AddToGroup, CreateHome, MigrateHome, MakeSymlink, CompleteAccount,
+                            RemoveLeftover, RemoveLink, DeleteAccount, ArchiveHome, PurgeHome>;
 
 enum class Tense { future, past };
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The account and home actions of a plan (useradd, gpasswd, a home on /data, moving a real home
-// there, the /home link) and how each is applied. Part of the plan engine: apply() in actions.cpp
+// there, the /home link; and for user remove: the link, userdel, archiving or purging the home)
+// and how each is applied. Part of the plan engine: apply() in actions.cpp
 // calls these; they know nothing of the other actions.
 #pragma once
 
@@ -62,6 +63,26 @@ class HomeCopyProgress {
   ~HomeCopyProgress();
 };
 
+// Removes the link `link` (user remove), checking again that it still points to `target`.
+struct RemoveLink {
+  std::string link;
+  std::string target;
+};
+// userdel; the home on /data is not touched.
+struct DeleteAccount {
+  std::string name;
+};
+// Moves <root>/<from> to <root>/<to> by fd, making <root>/archive (root, 0700) first when missing.
+struct ArchiveHome {
+  std::string root;  // data_root
+  std::string from;  // users/alice
+  std::string to;    // archive/alice-20261130
+};
+// Deletes <dir>/<name> and everything in it, by fd, never following a link (os::remove_tree_at).
+struct PurgeHome {
+  std::string dir;
+  std::string name;
+};
 }  // namespace aicactl::core
 
 namespace aicactl::core::detail {
@@ -71,6 +92,10 @@ namespace aicactl::core::detail {
 [[nodiscard]] os::Result<void> apply_create_home(const CreateHome& a);
 [[nodiscard]] os::Result<void> apply_migrate_home(const MigrateHome& a);
 [[nodiscard]] os::Result<void> apply_make_symlink(const MakeSymlink& a);
+[[nodiscard]] os::Result<void> apply_remove_link(const RemoveLink& a);
+[[nodiscard]] os::Result<void> apply_delete_account(const DeleteAccount& a);
+[[nodiscard]] os::Result<void> apply_archive_home(const ArchiveHome& a);
+[[nodiscard]] os::Result<void> apply_purge_home(const PurgeHome& a);
 // The uid and primary gid of an account.
 [[nodiscard]] os::Result<std::pair<uid_t, gid_t>> owner_of(const std::string& user);
 // Runs an account tool by argv and turns a non-zero exit into an error with its stderr.

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "aicactl/os/entry_ops.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+namespace aicactl::os {
+
+Result<void> unlink_at(int dirfd, const char* name, std::string_view shown) {
+  if (::unlinkat(dirfd, name, 0) != 0) {
+    return fail("remove", std::string(shown));
+  }
+  return {};
+}
+
+Result<void> rename_at(int from_dirfd, const char* from, int to_dirfd, const char* to, std::string_view shown_from,
+                       std::string_view shown_to) {
+  if (::renameat(from_dirfd, from, to_dirfd, to) != 0) {
+    return fail("move '" + std::string(shown_from) + "' to", std::string(shown_to));
+  }
+  return {};
+}
+
+Result<void> ensure_dir_at(int dirfd, const char* name, mode_t mode, std::string_view shown) {
+  if (::mkdirat(dirfd, name, mode) == 0) {
+    return {};
+  }
+  const int err = errno;
+  struct stat st {};
+  if (err == EEXIST && ::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+    return {};
+  }
+  return fail("create directory", std::string(shown), err);
+}
+
+}  // namespace aicactl::os
