@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <random>
+#include <ranges>
 #include <thread>
 
 #include "aicactl/os/accounts.hpp"
@@ -189,9 +190,9 @@ os::Result<bool> move_all(int from_fd, const std::string& from, int to_fd, const
     }
     const int err = errno;
     std::string stuck;
-    for (auto it = moved.rbegin(); it != moved.rend(); ++it) {
-      if (::renameat(to_fd, it->c_str(), from_fd, it->c_str()) != 0) {
-        stuck += (stuck.empty() ? "" : ", ") + *it;
+    for (const auto& name : std::views::reverse(moved)) {
+      if (::renameat(to_fd, name.c_str(), from_fd, name.c_str()) != 0) {
+        stuck += (stuck.empty() ? "" : ", ") + name;
       }
     }
     if (!stuck.empty()) {
