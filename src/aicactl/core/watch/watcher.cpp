@@ -137,6 +137,14 @@ int Watcher::fd() const {
   return fan_.fd();
 }
 
+void Watcher::forget() {
+  answers_.clear();
+  open_dirs_ = 0;
+  for (auto& tree : trees_) {
+    tree->repairer = std::make_unique<EntryRepairer>(tree->repairer->policy());
+  }
+}
+
 bool Watcher::handle_pending(const std::function<void(const std::string&)>& on_error) {
   std::vector<os::FanEvent> events;
   if (auto r = fan_.read(events); !r) {
@@ -327,6 +335,7 @@ os::Result<void> run_loop(Watcher& watcher, const LoopHooks& hooks) {
     std::this_thread::sleep_for(std::chrono::milliseconds(hooks.pause_ms));
   }
   auto last_save = std::chrono::steady_clock::now();
+  auto last_forget = last_save;
   std::uint64_t saved_events = stats.events;
   for (;;) {
     std::array<pollfd, 2> fds{pollfd{watcher.fd(), POLLIN, 0}, pollfd{sigfd.get(), POLLIN, 0}};
@@ -342,6 +351,10 @@ os::Result<void> run_loop(Watcher& watcher, const LoopHooks& hooks) {
     }
     const auto now = std::chrono::steady_clock::now();
     const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_save).count();
+    if (now - last_forget >= std::chrono::seconds(Watcher::kForgetSeconds)) {
+      watcher.forget();
+      last_forget = now;
+    }
     if ((stats.events != saved_events && since >= hooks.save_every_ms) || since >= hooks.idle_save_ms) {
       save();
       last_save = now;
