@@ -86,7 +86,7 @@ std::optional<Check> watch_check(const std::string& lock_dir) {
   return check;
 }
 
-os::Result<std::unique_ptr<Watcher>> Watcher::start(std::vector<WatchTree> trees) {
+os::Result<std::unique_ptr<Watcher>> Watcher::start(const std::vector<WatchTree>& trees) {
   auto fan = os::Fanotify::open();
   if (!fan) {
     return std::unexpected(fan.error());
@@ -97,7 +97,7 @@ os::Result<std::unique_ptr<Watcher>> Watcher::start(std::vector<WatchTree> trees
     w->unwatched_.push_back(err.message());
     last_error = std::move(err);
   };
-  for (auto& t : trees) {
+  for (const auto& t : trees) {
     auto fd = os::open_dir(t.root);
     if (!fd) {
       unwatched(fd.error());

@@ -60,7 +60,7 @@ class Watcher {
  public:
   // Opens a fanotify group and marks the file system of every tree that exists. Fails when the
   // kernel has no fanotify (or this process lacks CAP_SYS_ADMIN) or no tree could be watched.
-  static os::Result<std::unique_ptr<Watcher>> start(std::vector<WatchTree> trees);
+  static os::Result<std::unique_ptr<Watcher>> start(const std::vector<WatchTree>& trees);
   Watcher(const Watcher&) = delete;
   Watcher& operator=(const Watcher&) = delete;
   ~Watcher();
