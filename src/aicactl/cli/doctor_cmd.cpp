@@ -3,10 +3,10 @@
 
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/render.hpp"
-#include "aicactl/core/doctor.hpp"
-#include "aicactl/core/errors.hpp"
-#include "aicactl/core/registry.hpp"
-#include "aicactl/core/spec.hpp"
+#include "aicactl/core/ops/doctor.hpp"
+#include "aicactl/core/plan/errors.hpp"
+#include "aicactl/core/users/registry.hpp"
+#include "aicactl/core/setup/spec.hpp"
 #include "aicactl/core/watch/watcher.hpp"
 
 namespace aicactl::cli {

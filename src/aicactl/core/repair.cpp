@@ -1,4 +1,4 @@
-#include "aicactl/core/repair.hpp"
+#include "aicactl/core/cache/repair.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 #include <mutex>
 #include <sstream>
 
-#include "aicactl/core/shared_acl.hpp"
+#include "aicactl/core/plan/shared_acl.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fs.hpp"

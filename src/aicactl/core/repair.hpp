@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "aicactl/core/plan.hpp"
+#include "aicactl/core/plan/plan.hpp"
 #include "aicactl/os/walk.hpp"
 
 namespace aicactl::core {

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "aicactl/core/repair.hpp"
+#include "aicactl/core/cache/repair.hpp"
 #include "aicactl/core/watch/watcher.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/walk.hpp"

@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "aicactl/core/doctor.hpp"
-#include "aicactl/core/repair.hpp"
+#include "aicactl/core/ops/doctor.hpp"
+#include "aicactl/core/cache/repair.hpp"
 #include "aicactl/os/error.hpp"
 #include "aicactl/os/fanotify.hpp"
 #include "aicactl/os/fd.hpp"

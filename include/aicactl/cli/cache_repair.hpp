@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "aicactl/cli/context.hpp"
-#include "aicactl/core/config.hpp"
-#include "aicactl/core/repair.hpp"
+#include "aicactl/core/setup/config.hpp"
+#include "aicactl/core/cache/repair.hpp"
 
 namespace aicactl::cli {
 
