@@ -27,11 +27,22 @@ vs_run "aicactl cache watch >>/run/cache-watch.log 2>&1" >/dev/null 2>&1 &
 outer=$!
 vs_run "for i in \$(seq 300); do test -s /run/aicactl/cache-watch.state && exit 0; sleep 0.1; done; exit 1" \
   || vs_fail "the watcher did not start"
+# The pids whose parent is $1 (from /proc: procps is not on a minimal image).
+children_of() {
+  local s line fields
+  for s in /proc/[0-9]*/stat; do
+    line=$(cat "$s" 2>/dev/null) || continue
+    read -r -a fields <<<"${line##*) }"
+    [[ ${fields[1]} == "$1" ]] && echo "${s//[^0-9]/}"
+  done
+  return 0
+}
+
 # The watcher's pid as this namespace sees it: the aicactl below the background vs_run.
 find_watcher() {
   local p=$1 c
   [[ $(cat "/proc/$p/comm" 2>/dev/null) == aicactl ]] && { echo "$p"; return 0; }
-  for c in $(pgrep -P "$p"); do find_watcher "$c" && return 0; done
+  for c in $(children_of "$p"); do find_watcher "$c" && return 0; done
   return 1
 }
 wpid=$(find_watcher "$outer") || vs_fail "no watcher process found"
@@ -68,7 +79,8 @@ overflows=$(vs_run "awk '/^overflows/{print \$2}' /run/aicactl/cache-watch.state
 rss_after_kb=$(awk '/^VmRSS/{print $2}' "/proc/$wpid/status")
 
 vs_step "the cache repair passes it replaces (same caches, watcher stopped)"
-kill -KILL $(pgrep -P "$outer") "$outer" 2>/dev/null || true
+# shellcheck disable=SC2046 # a list of pids
+kill -KILL $(children_of "$outer") "$outer" 2>/dev/null || true
 wait "$outer" 2>/dev/null || true
 entries=$(vs_run "find /data/cache /data/models | wc -l")
 time_repair() {

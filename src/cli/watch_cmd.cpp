@@ -76,7 +76,7 @@ int run_watch(const GlobalOptions& options) {
   require_root(options, "cache watch");
   const core::Config config = load_data_config(options, "cache watch");
   const std::string state_file = os::join_path(config.lock_dir, kStateFile);
-  auto trees = watch_trees(config);
+  const auto trees = watch_trees(config);
   std::optional<os::ProcessLock> lock = begin_mutation(options, config, "cache watch");
   auto instance = core::watch::claim_instance(os::join_path(config.lock_dir, kInstanceFile));
   if (!instance && instance.error().code == EWOULDBLOCK) {
@@ -85,7 +85,7 @@ int run_watch(const GlobalOptions& options) {
   if (!instance) {
     throw core::Error(instance.error());
   }
-  auto watcher = core::watch::Watcher::start(std::move(trees));
+  auto watcher = core::watch::Watcher::start(trees);
   lock.reset();
   if (!watcher) {
     fallback_pass(options, config, "fanotify is unavailable (" + watcher.error().message() + ")");

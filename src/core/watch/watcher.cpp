@@ -86,7 +86,7 @@ std::optional<Check> watch_check(const std::string& lock_dir) {
   return check;
 }
 
-os::Result<std::unique_ptr<Watcher>> Watcher::start(std::vector<WatchTree> trees) {
+os::Result<std::unique_ptr<Watcher>> Watcher::start(const std::vector<WatchTree>& trees) {
   auto fan = os::Fanotify::open();
   if (!fan) {
     return std::unexpected(fan.error());
@@ -97,7 +97,7 @@ os::Result<std::unique_ptr<Watcher>> Watcher::start(std::vector<WatchTree> trees
     w->unwatched_.push_back(err.message());
     last_error = std::move(err);
   };
-  for (auto& t : trees) {
+  for (const auto& t : trees) {
     auto fd = os::open_dir(t.root);
     if (!fd) {
       unwatched(fd.error());
@@ -135,6 +135,14 @@ Watcher::~Watcher() = default;
 
 int Watcher::fd() const {
   return fan_.fd();
+}
+
+void Watcher::forget() {
+  answers_.clear();
+  open_dirs_ = 0;
+  for (auto& tree : trees_) {
+    tree->repairer = std::make_unique<EntryRepairer>(tree->repairer->policy());
+  }
 }
 
 bool Watcher::handle_pending(const std::function<void(const std::string&)>& on_error) {
@@ -327,6 +335,7 @@ os::Result<void> run_loop(Watcher& watcher, const LoopHooks& hooks) {
     std::this_thread::sleep_for(std::chrono::milliseconds(hooks.pause_ms));
   }
   auto last_save = std::chrono::steady_clock::now();
+  auto last_forget = last_save;
   std::uint64_t saved_events = stats.events;
   for (;;) {
     std::array<pollfd, 2> fds{pollfd{watcher.fd(), POLLIN, 0}, pollfd{sigfd.get(), POLLIN, 0}};
@@ -342,6 +351,10 @@ os::Result<void> run_loop(Watcher& watcher, const LoopHooks& hooks) {
     }
     const auto now = std::chrono::steady_clock::now();
     const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_save).count();
+    if (now - last_forget >= std::chrono::seconds(Watcher::kForgetSeconds)) {
+      watcher.forget();
+      last_forget = now;
+    }
     if ((stats.events != saved_events && since >= hooks.save_every_ms) || since >= hooks.idle_save_ms) {
       save();
       last_save = now;

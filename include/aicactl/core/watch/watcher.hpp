@@ -60,7 +60,7 @@ class Watcher {
  public:
   // Opens a fanotify group and marks the file system of every tree that exists. Fails when the
   // kernel has no fanotify (or this process lacks CAP_SYS_ADMIN) or no tree could be watched.
-  static os::Result<std::unique_ptr<Watcher>> start(std::vector<WatchTree> trees);
+  static os::Result<std::unique_ptr<Watcher>> start(const std::vector<WatchTree>& trees);
   Watcher(const Watcher&) = delete;
   Watcher& operator=(const Watcher&) = delete;
   ~Watcher();
@@ -71,6 +71,10 @@ class Watcher {
   // runs a repair pass: events were lost). `on_error` gets each failure's message.
   bool handle_pending(const std::function<void(const std::string&)>& on_error);
   [[nodiscard]] WatchStats& stats() { return stats_; }
+  // Forgets the remembered answers (directories, group membership), so that a user added to or
+  // removed from the group counts as such; run_loop calls it every kForgetSeconds.
+  void forget();
+  static constexpr int kForgetSeconds = 600;
   // The trees that could not be watched, each with why (e.g. a file system without handles).
   [[nodiscard]] const std::vector<std::string>& unwatched() const { return unwatched_; }
 
