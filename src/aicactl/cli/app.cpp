@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "aicactl/cli/context.hpp"
+#include "aicactl/cli/lifecycle_cmd.hpp"
 #include "aicactl/cli/typos.hpp"
 #include "aicactl/core/errors.hpp"
 
@@ -73,6 +74,7 @@ int run(int argc, char** argv) {
   register_completion(registrar);  // reads the whole tree when it runs: every command is in it
   register_install(registrar);
   register_disk(registrar);
+  register_lifecycle(registrar);
 
   try {
     app.parse(argc, argv);

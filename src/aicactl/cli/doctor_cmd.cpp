@@ -5,6 +5,7 @@
 #include "aicactl/cli/render.hpp"
 #include "aicactl/core/doctor.hpp"
 #include "aicactl/core/errors.hpp"
+#include "aicactl/core/lifecycle/subids.hpp"
 #include "aicactl/core/registry.hpp"
 #include "aicactl/core/spec.hpp"
 
@@ -23,6 +24,8 @@ int run_doctor(const GlobalOptions& options) {
     report.notes.insert(report.notes.end(), notes.begin(), notes.end());
     const auto accounts = core::account_checks(config, registry);
     report.checks.insert(report.checks.end(), accounts.begin(), accounts.end());
+    const auto subids = core::subid_checks(registry);
+    report.checks.insert(report.checks.end(), subids.begin(), subids.end());
   }
   report.checks.insert(report.checks.begin(), std::move(volume));
   if (::geteuid() != 0 && !report.ok()) {

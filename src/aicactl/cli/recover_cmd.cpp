@@ -5,6 +5,7 @@
 #include "aicactl/cli/render.hpp"
 #include "aicactl/core/account_batch.hpp"
 #include "aicactl/core/errors.hpp"
+#include "aicactl/core/lifecycle/subids.hpp"
 #include "aicactl/core/recover.hpp"
 #include "aicactl/core/registry.hpp"
 #include "aicactl/core/spec.hpp"
@@ -47,6 +48,10 @@ int run_recover(const GlobalOptions& options) {
     }
     report.merge(user_report);
   }
+  // 4. the rootless-Docker sub-id ranges the registry records, identical to before
+  core::Plan subids;
+  subids.items = core::plan_subids(registry);
+  report.merge(core::apply_plan(subids, options.dry()));
   if (users_failed > 0) {  // a warning only when something is wrong; the summary line says the rest
     report.notes.push_back(std::to_string(registry.users.size() - users_failed) + " of " +
                            std::to_string(registry.users.size()) + " users recovered");

@@ -216,6 +216,14 @@ Registry parse_registry(std::string_view text, const std::string& origin) {
           }
         } else if (field == "created_at") {
           u.created_at = str_at(v, origin, fkey);
+        } else if (field == "email") {
+          u.email = str_at(v, origin, fkey);
+        } else if (field == "term") {
+          u.term = str_at(v, origin, fkey);
+        } else if (field == "subid_start") {
+          u.subid_start = id_at(v, origin, fkey);
+        } else if (field == "subid_count") {
+          u.subid_count = id_at(v, origin, fkey);
         } else {
           bad(origin, "'" + fkey + "' is not a known key");
         }
@@ -250,6 +258,16 @@ std::string render_registry(const Registry& reg) {
         << "shell = " << toml_string(u.shell) << "\n"
         << "expires = " << toml_string(u.expires) << "\n"
         << "created_at = " << toml_string(u.created_at) << "\n";
+    if (!u.email.empty()) {
+      out << "email = " << toml_string(u.email) << "\n";
+    }
+    if (!u.term.empty()) {
+      out << "term = " << toml_string(u.term) << "\n";
+    }
+    if (u.subid_count != 0) {
+      out << "subid_start = " << u.subid_start << "\n"
+          << "subid_count = " << u.subid_count << "\n";
+    }
   }
   for (const auto& r : reg.removed) {
     out << "\n[[removed]]\n"

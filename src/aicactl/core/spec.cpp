@@ -271,6 +271,7 @@ std::vector<std::vector<std::string>> sudo_argvs(const Config& c) {
   }
   argvs.push_back({bin, "disk", "check"});
   argvs.push_back({bin, "disk", "usage", "--mine"});
+  argvs.push_back({bin, "docker", "enable", "--self"});
   return argvs;
 }
 
@@ -312,7 +313,10 @@ std::string render_cron(const Config& c) {
          bin +
          " --quiet cache repair\n"
          "7 * * * * root " +
-         bin + " --quiet disk check\n";
+         bin + " --quiet disk check\n" +
+         "# Daily: expiry notices once each, then expired accounts revoked and their sessions ended.\n"
+         "23 6 * * * root " +
+         bin + " --quiet user expire\n";
 }
 
 std::string render_logrotate(const Config& c) {

@@ -41,10 +41,10 @@ TEST(SudoCommands, DefaultConfigPinsEveryCacheFlagAndTheDiskCommands) {
   const auto commands = sudo_commands(default_config());
   const std::string bin = "/data/system/bin/aicactl";
   const std::vector<std::string> want = {
-      bin + " cache clean --all", bin + " cache clean --conda", bin + " cache clean --pip",
-      bin + " cache clean --uv",  bin + " cache clean --npm",   bin + " cache clean --yarn",
-      bin + " cache clean --hf",  bin + " cache clean --torch", bin + " disk check",
-      bin + " disk usage --mine",
+      bin + " cache clean --all", bin + " cache clean --conda",  bin + " cache clean --pip",
+      bin + " cache clean --uv",  bin + " cache clean --npm",    bin + " cache clean --yarn",
+      bin + " cache clean --hf",  bin + " cache clean --torch",  bin + " disk check",
+      bin + " disk usage --mine", bin + " docker enable --self",
   };
   EXPECT_EQ(commands, want);
 }
