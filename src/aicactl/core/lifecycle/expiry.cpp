@@ -390,8 +390,10 @@ Report run_user_expire(const Config& config, const Registry& registry, const Exp
   }
   // The login line: users whose notice window has begun (also after a re-image wiped /etc).
   const std::string profile = render_expiry_profile(soon);
+  // Written when it differs; not made at all while nobody is about to expire.
   auto current = os::read_file(kExpiryProfileFile);
-  if (!current || !current->has_value() || **current != profile) {
+  const bool absent = !current || !current->has_value();
+  if ((absent && !soon.empty()) || (!absent && **current != profile)) {
     steps.step("notice-login", std::string(kExpiryProfileFile),
                "Would write the login notice '" + std::string(kExpiryProfileFile) + "' (" +
                    std::to_string(soon.size()) + " user(s))",
