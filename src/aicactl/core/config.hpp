@@ -51,7 +51,7 @@ struct Config {
   // [clean] incomplete_min_age_hours: `cache clean` never removes a `*.incomplete` download
   // (huggingface_hub's partial blobs) modified less than this many hours ago.
   int clean_incomplete_hours = 24;
-  LifecycleConfig lifecycle;  // [lifecycle]
+  LifecycleConfig lifecycle;
   std::string source;  // the file it was read from; "" when it is the built-in defaults
 
   [[nodiscard]] std::string under_root(std::string_view relative) const;

@@ -234,9 +234,12 @@ Registry parse_registry(std::string_view text, const std::string& origin) {
       if (!name_problem(u.primary.name).empty()) {
         bad(origin, key + ".group is not a valid group name");
       }
-      reg.put(std::move(u));
+      std::sort(u.groups.begin(), u.groups.end(), [](const GroupRef& a, const GroupRef& b) { return a.name < b.name; });
+      reg.users.push_back(std::move(u));  // sorted once below: put() per row is quadratic
     }
   }
+  std::sort(reg.users.begin(), reg.users.end(),
+            [](const UserRecord& a, const UserRecord& b) { return a.name < b.name; });
   return reg;
 }
 
