@@ -131,8 +131,9 @@ int run_docker(const GlobalOptions& options, const DockerOptions& o, bool enable
   if (rec == nullptr || !account) {
     bad_input("User '" + name + "' is not a registered account here (see: aicactl user list)");
   }
-  const core::Report report = enable ? core::enable_docker(config, registry, *rec, *account, options.dry())
-                                     : core::disable_docker(config, registry, *rec, *account, options.dry());
+  const core::UserRecord record = *rec;  // a copy: the registry is replaced
+  const core::Report report = enable ? core::enable_docker(config, registry, record, *account, options.dry())
+                                     : core::disable_docker(config, registry, record, *account, options.dry());
   render_report(options, command, report);
   return exit_of(report);
 }

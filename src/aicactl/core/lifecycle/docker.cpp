@@ -15,7 +15,7 @@ bool logind_runs() {
 
 }  // namespace
 
-Report enable_docker(const Config& config, Registry& registry, UserRecord record, const os::UserInfo& account,
+Report enable_docker(const Config& config, Registry& registry, const UserRecord& record, const os::UserInfo& account,
                      DryRun dry_run) {
   const os::SubIdRange range = choose_subid_range(registry, record, account.uid);
   UserRecord changed = record;
@@ -52,7 +52,7 @@ Report enable_docker(const Config& config, Registry& registry, UserRecord record
   return report;
 }
 
-Report disable_docker(const Config& config, Registry& registry, UserRecord record, const os::UserInfo& account,
+Report disable_docker(const Config& config, Registry& registry, const UserRecord& record, const os::UserInfo& account,
                       DryRun dry_run) {
   UserRecord changed = record;
   changed.subid_start = 0;

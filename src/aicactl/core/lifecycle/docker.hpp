@@ -10,11 +10,11 @@
 
 namespace aicactl::core {
 
-// `record` is a copy: the registry it came from is replaced. Throws Error(bad_data) when the
+// `record` must not live in `registry` (which is replaced). Throws Error(bad_data) when the
 // user's existing lines overlap another owner's.
-[[nodiscard]] Report enable_docker(const Config& config, Registry& registry, UserRecord record,
+[[nodiscard]] Report enable_docker(const Config& config, Registry& registry, const UserRecord& record,
                                    const os::UserInfo& account, DryRun dry_run);
-[[nodiscard]] Report disable_docker(const Config& config, Registry& registry, UserRecord record,
+[[nodiscard]] Report disable_docker(const Config& config, Registry& registry, const UserRecord& record,
                                     const os::UserInfo& account, DryRun dry_run);
 
 }  // namespace aicactl::core

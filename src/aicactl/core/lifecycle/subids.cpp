@@ -105,7 +105,7 @@ os::SubIdRange choose_subid_range(const Registry& registry, const UserRecord& re
       throw Error(ExitCode::bad_data, "'" + record.name + "' already has different lines in " + etc_dir +
                                           "/subuid and /subgid; fix them by hand (or 'docker disable' first)");
     }
-    const os::SubIdRange mine{record.name, in_uid[0].start, in_uid[0].count};
+    os::SubIdRange mine{record.name, in_uid[0].start, in_uid[0].count};
     for (const auto& r : all) {
       if (!os::owned_by(r, record.name, uid) && os::overlaps(r, mine)) {
         throw Error(ExitCode::bad_data, "'" + record.name + "''s existing range " + range_text(in_uid[0]) +
