@@ -77,7 +77,8 @@ TEST(RenderSudoers, OneCmndPerPinnedFormForTheGroupWithoutWildcards) {
   EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl cache clean --all, \\")) << text;
   EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl cache clean --pip, \\")) << text;
   EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl disk check, \\")) << text;
-  EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl disk usage --mine")) << text;
+  EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl disk usage --mine, \\")) << text;
+  EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl docker enable --self")) << text;
   EXPECT_EQ(text.find("--yarn"), std::string::npos) << text;
   EXPECT_EQ(text.find("@"), std::string::npos) << "an unreplaced placeholder:\n" << text;
   // Outside comments: no wildcard, no second grant, no bare binary (which would allow any argv).
