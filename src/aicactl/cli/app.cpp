@@ -9,7 +9,7 @@
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/lifecycle_cmd.hpp"
 #include "aicactl/cli/typos.hpp"
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/plan/errors.hpp"
 
 namespace aicactl::cli {
 namespace {

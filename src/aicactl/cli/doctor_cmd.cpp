@@ -3,11 +3,11 @@
 
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/render.hpp"
-#include "aicactl/core/doctor.hpp"
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/ops/doctor.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/lifecycle/subids.hpp"
-#include "aicactl/core/registry.hpp"
-#include "aicactl/core/spec.hpp"
+#include "aicactl/core/users/registry.hpp"
+#include "aicactl/core/setup/spec.hpp"
 
 namespace aicactl::cli {
 namespace {

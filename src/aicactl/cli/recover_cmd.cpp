@@ -3,13 +3,13 @@
 
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/render.hpp"
-#include "aicactl/core/account_batch.hpp"
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/users/account_batch.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/lifecycle/subids.hpp"
-#include "aicactl/core/recover.hpp"
-#include "aicactl/core/registry.hpp"
-#include "aicactl/core/spec.hpp"
-#include "aicactl/core/users.hpp"
+#include "aicactl/core/ops/recover.hpp"
+#include "aicactl/core/users/registry.hpp"
+#include "aicactl/core/setup/spec.hpp"
+#include "aicactl/core/users/users.hpp"
 
 namespace aicactl::cli {
 namespace {

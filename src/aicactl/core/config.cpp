@@ -1,4 +1,4 @@
-#include "aicactl/core/config.hpp"
+#include "aicactl/core/setup/config.hpp"
 
 #include <algorithm>
 #include <map>
@@ -6,7 +6,7 @@
 #include <sstream>
 #include <toml.hpp>
 
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/lifecycle/settings_toml.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/fs.hpp"

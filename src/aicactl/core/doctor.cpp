@@ -1,10 +1,10 @@
-#include "aicactl/core/doctor.hpp"
+#include "aicactl/core/ops/doctor.hpp"
 
 #include <algorithm>
 #include <set>
 
-#include "aicactl/core/users.hpp"
-#include "aicactl/core/volume.hpp"
+#include "aicactl/core/users/users.hpp"
+#include "aicactl/core/setup/volume.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/passwd_db.hpp"
 

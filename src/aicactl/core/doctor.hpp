@@ -6,9 +6,9 @@
 #include <string_view>
 #include <vector>
 
-#include "aicactl/core/config.hpp"
-#include "aicactl/core/plan.hpp"
-#include "aicactl/core/registry.hpp"
+#include "aicactl/core/setup/config.hpp"
+#include "aicactl/core/plan/plan.hpp"
+#include "aicactl/core/users/registry.hpp"
 
 namespace aicactl::core {
 

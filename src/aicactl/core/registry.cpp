@@ -1,4 +1,4 @@
-#include "aicactl/core/registry.hpp"
+#include "aicactl/core/users/registry.hpp"
 
 #include <algorithm>
 #include <array>
@@ -6,8 +6,8 @@
 #include <sstream>
 #include <toml.hpp>
 
-#include "aicactl/core/config.hpp"
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/setup/config.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fs.hpp"
 

@@ -1,4 +1,4 @@
-#include "aicactl/core/spec.hpp"
+#include "aicactl/core/setup/spec.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <set>
 
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/man_page.hpp"
 #include "aicactl/core/sudoers_template.hpp"
 #include "aicactl/core/unit_text.hpp"
-#include "aicactl/core/volume.hpp"
+#include "aicactl/core/setup/volume.hpp"
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"

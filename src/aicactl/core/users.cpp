@@ -1,13 +1,13 @@
-#include "aicactl/core/users.hpp"
+#include "aicactl/core/users/users.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 
-#include "aicactl/core/account_batch.hpp"
-#include "aicactl/core/errors.hpp"
-#include "aicactl/core/merge.hpp"
+#include "aicactl/core/users/account_batch.hpp"
+#include "aicactl/core/plan/errors.hpp"
+#include "aicactl/core/setup/merge.hpp"
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fs.hpp"
 

@@ -10,10 +10,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "aicactl/core/actions.hpp"
-#include "aicactl/core/config.hpp"
-#include "aicactl/core/plan.hpp"
-#include "aicactl/core/spec.hpp"
+#include "aicactl/core/plan/actions.hpp"
+#include "aicactl/core/setup/config.hpp"
+#include "aicactl/core/plan/plan.hpp"
+#include "aicactl/core/setup/spec.hpp"
 #include "aicactl/os/process.hpp"
 
 namespace aicactl::core {

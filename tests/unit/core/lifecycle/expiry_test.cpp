@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
-#include "aicactl/core/config.hpp"
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/setup/config.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/lifecycle/clock.hpp"
 #include "aicactl/core/lifecycle/user_set.hpp"
 

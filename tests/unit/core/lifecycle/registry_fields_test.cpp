@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "aicactl/core/registry.hpp"
+#include "aicactl/core/users/registry.hpp"
 
 namespace aicactl::core {
 namespace {

@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "aicactl/core/config.hpp"
-#include "aicactl/core/plan.hpp"
-#include "aicactl/core/registry.hpp"
+#include "aicactl/core/setup/config.hpp"
+#include "aicactl/core/plan/plan.hpp"
+#include "aicactl/core/users/registry.hpp"
 #include "aicactl/os/accounts.hpp"
 
 namespace aicactl::core {

@@ -1,7 +1,7 @@
 #include "aicactl/core/lifecycle/docker.hpp"
 
 #include "aicactl/core/lifecycle/subids.hpp"
-#include "aicactl/core/users.hpp"
+#include "aicactl/core/users/users.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
 

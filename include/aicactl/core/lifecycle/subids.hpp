@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "aicactl/core/doctor.hpp"
-#include "aicactl/core/plan.hpp"
-#include "aicactl/core/registry.hpp"
+#include "aicactl/core/ops/doctor.hpp"
+#include "aicactl/core/plan/plan.hpp"
+#include "aicactl/core/users/registry.hpp"
 #include "aicactl/os/subid.hpp"
 
 namespace aicactl::core {

@@ -5,9 +5,9 @@
 
 #include <string>
 
-#include "aicactl/core/config.hpp"
-#include "aicactl/core/plan.hpp"
-#include "aicactl/core/registry.hpp"
+#include "aicactl/core/setup/config.hpp"
+#include "aicactl/core/plan/plan.hpp"
+#include "aicactl/core/users/registry.hpp"
 
 namespace aicactl::core {
 

@@ -7,13 +7,13 @@
 #include <cstdlib>
 
 #include "aicactl/cli/render.hpp"
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/lifecycle/clock.hpp"
 #include "aicactl/core/lifecycle/docker.hpp"
 #include "aicactl/core/lifecycle/expiry.hpp"
 #include "aicactl/core/lifecycle/user_set.hpp"
-#include "aicactl/core/registry.hpp"
-#include "aicactl/core/users.hpp"
+#include "aicactl/core/users/registry.hpp"
+#include "aicactl/core/users/users.hpp"
 #include "aicactl/os/accounts.hpp"
 
 namespace aicactl::cli {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/os/fs.hpp"
 
 namespace aicactl::core {

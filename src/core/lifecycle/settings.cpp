@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <sstream>
 
-#include "aicactl/core/config.hpp"
-#include "aicactl/core/errors.hpp"
+#include "aicactl/core/setup/config.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/lifecycle/settings_toml.hpp"
 
 namespace aicactl::core {

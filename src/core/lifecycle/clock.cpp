@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "aicactl/core/account_batch.hpp"
+#include "aicactl/core/users/account_batch.hpp"
 
 namespace aicactl::core {
 

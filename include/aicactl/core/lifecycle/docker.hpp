@@ -3,9 +3,9 @@
 // rootless dockerd runs without a login) where systemd-logind runs.
 #pragma once
 
-#include "aicactl/core/config.hpp"
-#include "aicactl/core/plan.hpp"
-#include "aicactl/core/registry.hpp"
+#include "aicactl/core/setup/config.hpp"
+#include "aicactl/core/plan/plan.hpp"
+#include "aicactl/core/users/registry.hpp"
 #include "aicactl/os/accounts.hpp"
 
 namespace aicactl::core {

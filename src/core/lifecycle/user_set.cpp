@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "aicactl/core/account_batch.hpp"
+#include "aicactl/core/users/account_batch.hpp"
 #include "aicactl/core/lifecycle/clock.hpp"
-#include "aicactl/core/users.hpp"
+#include "aicactl/core/users/users.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/process.hpp"
 #include "aicactl/os/shadow.hpp"
