@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "aicactl/cli/context.hpp"
+#include "aicactl/cli/lifecycle_cmd.hpp"
 #include "aicactl/cli/typos.hpp"
 #include "aicactl/core/plan/errors.hpp"
 
@@ -76,6 +77,7 @@ int run(int argc, char** argv) {
   register_disk(registrar);
   register_gpu(registrar);
   register_wizard(registrar);
+  register_lifecycle(registrar);
 
   try {
     app.parse(argc, argv);

@@ -9,6 +9,7 @@
 #include "aicactl/core/setup/spec.hpp"
 #include "aicactl/core/users/registry.hpp"
 #include "aicactl/core/watch/watcher.hpp"
+#include "aicactl/core/lifecycle/subids.hpp"
 
 namespace aicactl::cli {
 namespace {
@@ -28,6 +29,8 @@ int run_doctor(const GlobalOptions& options) {
     if (auto watch = core::watch::watch_check(config.lock_dir)) {
       report.checks.push_back(std::move(*watch));
     }
+    const auto subids = core::subid_checks(registry);
+    report.checks.insert(report.checks.end(), subids.begin(), subids.end());
   }
   report.checks.insert(report.checks.begin(), std::move(volume));
   if (::geteuid() != 0 && !report.ok()) {

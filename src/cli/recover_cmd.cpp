@@ -10,6 +10,7 @@
 #include "aicactl/core/setup/spec.hpp"
 #include "aicactl/core/users/account_batch.hpp"
 #include "aicactl/core/users/registry.hpp"
+#include "aicactl/core/lifecycle/subids.hpp"
 #include "aicactl/core/users/users.hpp"
 
 namespace aicactl::cli {
@@ -49,6 +50,10 @@ int run_recover(const GlobalOptions& options) {
     }
     report.merge(user_report);
   }
+  // 4. the rootless-Docker sub-id ranges the registry records, identical to before
+  core::Plan subids;
+  subids.items = core::plan_subids(registry);
+  report.merge(core::apply_plan(subids, options.dry()));
   if (users_failed > 0) {  // a warning only when something is wrong; the summary line says the rest
     report.notes.push_back(std::to_string(registry.users.size() - users_failed) + " of " +
                            std::to_string(registry.users.size()) + " users recovered");

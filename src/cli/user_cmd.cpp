@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -19,6 +20,11 @@
 #include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/users/registry.hpp"
 #include "aicactl/core/users/removal.hpp"
+#include "aicactl/cli/lifecycle_cmd.hpp"
+#include "aicactl/core/ops/doctor.hpp"
+#include "aicactl/core/lifecycle/clock.hpp"
+#include "aicactl/core/lifecycle/subids.hpp"
+#include "aicactl/core/lifecycle/user_set.hpp"
 #include "aicactl/core/users/users.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/fs.hpp"
@@ -35,6 +41,7 @@ struct AddOptions {
   long long uid = -1;
   std::string shell = "/bin/bash";
   std::string expires;
+  std::string email;
   bool force = false;
   std::vector<std::string> allowed_groups;  // --allow-group: system groups allowed for this run
 };
@@ -81,6 +88,9 @@ void validate_add(const AddOptions& o) {
     if (auto why = core::date_problem(o.expires); !why.empty()) {
       bad_input("Invalid --expires '" + o.expires + "': " + why);
     }
+  }
+  if (auto why = core::email_problem(o.email); !why.empty() || o.email == "none") {
+    bad_input("Invalid mail address '" + o.email + "': " + (why.empty() ? "must be an address" : why));
   }
 }
 
@@ -172,8 +182,12 @@ core::Report add_one(const GlobalOptions& options, const core::Config& config, c
   if (!o.expires.empty()) {
     full->expires = o.expires;
   }
+  if (!o.email.empty()) {
+    full->email = o.email;
+  }
   registry.put(*full);
   core::Plan reg;
+  reg.items = core::plan_subids(registry, "/etc", o.name);  // a half-written account's sub-id lines
   reg.items.push_back(core::plan_registry_write(config, registry));
   report.merge(core::apply_plan(reg, options.dry()));
   return report;
@@ -230,7 +244,13 @@ std::vector<AddOptions> parse_users_txt(const std::string& text, const std::stri
     fields >> o.name;
     std::string g;
     while (fields >> g) {
-      o.groups.push_back(g);
+      if (g.size() == 10 && g[4] == '-' && g[7] == '-' && std::isdigit(static_cast<unsigned char>(g[0])) != 0) {
+        o.expires = g;  // an expiry column YYYY-MM-DD
+      } else if (g.find('@') != std::string::npos) {
+        o.email = g;  // a mail address column
+      } else {
+        o.groups.push_back(g);
+      }
     }
     try {
       validate_add(o);
@@ -311,6 +331,9 @@ int run_repair(const GlobalOptions& options, const NamesOptions& o) {
     core::UserSpec spec = core::user_spec(config, rec, core::AccountPolicy::restore);
     core::Plan plan;
     plan.items = core::plan_user(spec, core::inspect_user(spec));
+    for (auto& item : core::plan_subids(registry, "/etc", rec.name)) {  // a half-written account's sub-id lines
+      plan.items.push_back(std::move(item));
+    }
     {
       ProgressDisplay progress(options, "home copy");
       const core::HomeCopyProgress copy_progress(progress.counter());
@@ -364,13 +387,14 @@ std::string padded(std::string text, std::size_t width) {
 int run_list(const GlobalOptions& options, const NamesOptions& o) {
   const core::Config config = load_data_config(options, "user list");
   const core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
-  const std::string today = core::utc_today();
+  const long today = core::lifecycle_today();
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& rec : registry.users) {
     const core::UserSpec spec = core::user_spec(config, rec, core::AccountPolicy::restore);
     const auto account = os::find_user(rec.name);
     const auto home = os::lstat_path(spec.data_home);
-    const bool account_ok = account.has_value();
+    // Whole as doctor sees it: passwd and shadow, groups and gshadow, memberships.
+    const bool account_ok = account.has_value() && core::account_is_whole(config, rec);
     const bool uid_ok = account && account->uid == rec.uid;
     const bool link_ok = os::read_link(spec.link) == spec.data_home;
     const bool home_ok = home && *home && (*home)->is_dir() && account && (*home)->uid == account->uid;
@@ -384,7 +408,11 @@ int run_list(const GlobalOptions& options, const NamesOptions& o) {
                        {"home_owner", home_ok},
                        {"expires", rec.expires},
                        {"created_at", rec.created_at},
-                       {"expired", core::is_expired(rec, today)}};
+                       {"expired", core::is_expired(rec, core::date_of_day(today))},
+                       {"email", rec.email},
+                       {"term", rec.term}};
+    const auto left = core::days_until(rec.expires, today);
+    row["days_left"] = left ? nlohmann::json(*left) : nlohmann::json(nullptr);
     nlohmann::json groups = nlohmann::json::array();
     for (const auto& g : rec.groups) {
       groups.push_back(g.name);
@@ -440,6 +468,10 @@ int run_list(const GlobalOptions& options, const NamesOptions& o) {
     }
     if (r["expired"].get<bool>()) {
       line += "  \u2717 expired " + r["expires"].get<std::string>();
+    } else if (!r["days_left"].is_null()) {
+      const long left = r["days_left"].get<long>();
+      line += "  expires " + r["expires"].get<std::string>() + " (" + std::to_string(left) +
+              (left == 1 ? " day left)" : " days left)");
     }
     std::cout << line << "\n";
   }
@@ -527,6 +559,8 @@ void register_user(Registrar& r) {
                   "Allow this system group (gid < 1000, e.g. sudo) in the file for this run (repeatable)");
   cmd->fallthrough();
   cmd->callback([&r, import] { r.set_handler([&o = r.options, import] { return run_import(o, *import); }); });
+
+  register_user_lifecycle(*user, r);
 }
 
 }  // namespace aicactl::cli

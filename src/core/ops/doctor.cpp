@@ -128,4 +128,10 @@ std::vector<Check> account_checks(const Config& config, const Registry& registry
   return checks;
 }
 
+bool account_is_whole(const Config& config, const UserRecord& record) {
+  Registry one;
+  one.users.push_back(record);
+  return account_checks(config, one).front().ok;
+}
+
 }  // namespace aicactl::core

@@ -8,6 +8,7 @@
 #include <toml.hpp>
 
 #include "aicactl/core/plan/errors.hpp"
+#include "aicactl/core/lifecycle/settings_toml.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/fs.hpp"
 
@@ -267,12 +268,13 @@ Config parse_config(std::string_view text, const std::string& origin) {
   } catch (const std::exception& e) {
     throw Error(ExitCode::bad_data, "Failed to parse configuration '" + origin + "': " + e.what());
   }
-  const std::set<std::string> sections = {"layout",  "caches", "models", "acl",  "system",
-                                          "recover", "disk",   "apps",   "clean"};
+  const std::set<std::string> sections = {"layout",  "caches", "models", "acl",   "system",
+                                          "recover", "disk",   "apps",   "clean", "lifecycle"};
   for (const auto& [section, value] : root.as_table()) {
     if (sections.count(section) == 0) {
       bad(origin, section,
-          "is not a known section (known: layout, caches, models, acl, system, recover, disk, apps, clean)");
+          "is not a known section (known: layout, caches, models, acl, system, recover, disk, apps, clean, "
+          "lifecycle)");
     }
     const auto& table = table_at(value, origin, section);
     if (section == "caches") {
@@ -285,6 +287,10 @@ Config parse_config(std::string_view text, const std::string& origin) {
     }
     if (section == "disk") {
       parse_disk(table, origin, c.disk);
+      continue;
+    }
+    if (section == "lifecycle") {
+      parse_lifecycle(table, origin, c.lifecycle);
       continue;
     }
     for (const auto& [name, v] : table) {
@@ -452,6 +458,7 @@ std::string render_config(const Config& c) {
       << "top = " << c.disk.top << "\n";
   out << "\n[clean]\n"
       << "incomplete_min_age_hours = " << c.clean_incomplete_hours << "\n";
+  out << render_lifecycle(c.lifecycle);
   return out.str();
 }
 

@@ -13,6 +13,9 @@
 #include "aicactl/core/setup/unit_text.hpp"
 #include "aicactl/core/setup/volume.hpp"
 #include "aicactl/core/watch/watch_unit.hpp"
+#include "aicactl/core/man_page.hpp"
+#include "aicactl/core/sudoers_template.hpp"
+#include "aicactl/core/unit_text.hpp"
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
@@ -273,6 +276,7 @@ std::vector<std::vector<std::string>> sudo_argvs(const Config& c) {
   }
   argvs.push_back({bin, "disk", "check"});
   argvs.push_back({bin, "disk", "usage", "--mine"});
+  argvs.push_back({bin, "docker", "enable", "--self"});
   return argvs;
 }
 
@@ -315,7 +319,10 @@ std::string render_cron(const Config& c) {
          bin +
          " --quiet cache repair --unless-watched\n"
          "7 * * * * root " +
-         bin + " --quiet disk check\n";
+         bin + " --quiet disk check\n" +
+         "# Daily: expiry notices once each, then expired accounts revoked and their sessions ended.\n"
+         "23 6 * * * root " +
+         bin + " --quiet user expire\n";
 }
 
 std::string render_logrotate(const Config& c) {

@@ -217,6 +217,14 @@ Registry parse_registry(std::string_view text, const std::string& origin) {
           }
         } else if (field == "created_at") {
           u.created_at = str_at(v, origin, fkey);
+        } else if (field == "email") {
+          u.email = str_at(v, origin, fkey);
+        } else if (field == "term") {
+          u.term = str_at(v, origin, fkey);
+        } else if (field == "subid_start") {
+          u.subid_start = id_at(v, origin, fkey);
+        } else if (field == "subid_count") {
+          u.subid_count = id_at(v, origin, fkey);
         } else {
           bad(origin, "'" + fkey + "' is not a known key");
         }
@@ -227,9 +235,12 @@ Registry parse_registry(std::string_view text, const std::string& origin) {
       if (!name_problem(u.primary.name).empty()) {
         bad(origin, key + ".group is not a valid group name");
       }
-      reg.put(std::move(u));
+      std::sort(u.groups.begin(), u.groups.end(), [](const GroupRef& a, const GroupRef& b) { return a.name < b.name; });
+      reg.users.push_back(std::move(u));  // sorted once below: put() per row is quadratic
     }
   }
+  std::sort(reg.users.begin(), reg.users.end(),
+            [](const UserRecord& a, const UserRecord& b) { return a.name < b.name; });
   return reg;
 }
 
@@ -251,6 +262,16 @@ std::string render_registry(const Registry& reg) {
         << "shell = " << toml_string(u.shell) << "\n"
         << "expires = " << toml_string(u.expires) << "\n"
         << "created_at = " << toml_string(u.created_at) << "\n";
+    if (!u.email.empty()) {
+      out << "email = " << toml_string(u.email) << "\n";
+    }
+    if (!u.term.empty()) {
+      out << "term = " << toml_string(u.term) << "\n";
+    }
+    if (u.subid_count != 0) {
+      out << "subid_start = " << u.subid_start << "\n"
+          << "subid_count = " << u.subid_count << "\n";
+    }
   }
   for (const auto& r : reg.removed) {
     out << "\n[[removed]]\n"

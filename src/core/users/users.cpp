@@ -329,6 +329,10 @@ std::optional<UserRecord> record_of_account(const std::string& name, const std::
   if (previous != nullptr) {
     rec.created_at = previous->created_at;
     rec.expires = previous->expires;
+    rec.email = previous->email;
+    rec.term = previous->term;
+    rec.subid_start = previous->subid_start;
+    rec.subid_count = previous->subid_count;
   }
   if (rec.created_at.empty()) {
     rec.created_at = utc_now();

@@ -9,6 +9,7 @@
 
 #include "aicactl/core/setup/config.hpp"
 #include "aicactl/core/setup/setup_plan.hpp"
+#include "aicactl/core/plan/plan.hpp"
 #include "aicactl/core/users/registry.hpp"
 
 namespace aicactl::core {
@@ -39,5 +40,7 @@ struct DoctorReport {
 // One check per registered user: the account is whole (passwd and shadow entries, its groups
 // with their gshadow entries, its memberships), read from the same planner as `user repair`.
 [[nodiscard]] std::vector<Check> account_checks(const Config& config, const Registry& registry);
+// The same check for one user: what `user list` shows as the account's mark.
+[[nodiscard]] bool account_is_whole(const Config& config, const UserRecord& record);
 
 }  // namespace aicactl::core

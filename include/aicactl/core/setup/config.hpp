@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "aicactl/core/lifecycle/settings.hpp"
+
 namespace aicactl::core {
 
 inline constexpr std::string_view kDefaultConfigPath = "/data/system/config/aicactl.toml";
@@ -52,6 +54,7 @@ struct Config {
   // [clean] incomplete_min_age_hours: `cache clean` never removes a `*.incomplete` download
   // (huggingface_hub's partial blobs) modified less than this many hours ago.
   int clean_incomplete_hours = 24;
+  LifecycleConfig lifecycle;
   std::string source;  // the file it was read from; "" when it is the built-in defaults
 
   [[nodiscard]] std::string under_root(std::string_view relative) const;

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,6 +30,11 @@ struct UserRecord {
   std::string shell = "/bin/bash";
   std::string expires;     // YYYY-MM-DD or ""
   std::string created_at;  // ISO 8601 UTC
+  // Life cycle (core/lifecycle): written only when set, so older registry files read the same.
+  std::string email;              // notices go here ("" = USER@[lifecycle] mail_domain)
+  std::string term;               // the term the account belongs to ("" = none)
+  std::uint32_t subid_start = 0;  // the rootless-Docker range in /etc/subuid and /etc/subgid
+  std::uint32_t subid_count = 0;  // 0 = no range
   bool operator==(const UserRecord&) const = default;
 };
 

@@ -43,10 +43,10 @@ TEST(SudoCommands, DefaultConfigPinsEveryCacheFlagAndTheDiskCommands) {
   const auto commands = sudo_commands(default_config());
   const std::string bin = "/data/system/bin/aicactl";
   const std::vector<std::string> want = {
-      bin + " cache clean --all", bin + " cache clean --conda", bin + " cache clean --pip",
-      bin + " cache clean --uv",  bin + " cache clean --npm",   bin + " cache clean --yarn",
-      bin + " cache clean --hf",  bin + " cache clean --torch", bin + " disk check",
-      bin + " disk usage --mine",
+      bin + " cache clean --all", bin + " cache clean --conda",  bin + " cache clean --pip",
+      bin + " cache clean --uv",  bin + " cache clean --npm",    bin + " cache clean --yarn",
+      bin + " cache clean --hf",  bin + " cache clean --torch",  bin + " disk check",
+      bin + " disk usage --mine", bin + " docker enable --self",
   };
   EXPECT_EQ(commands, want);
 }
@@ -79,7 +79,8 @@ TEST(RenderSudoers, OneCmndPerPinnedFormForTheGroupWithoutWildcards) {
   EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl cache clean --all, \\")) << text;
   EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl cache clean --pip, \\")) << text;
   EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl disk check, \\")) << text;
-  EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl disk usage --mine")) << text;
+  EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl disk usage --mine, \\")) << text;
+  EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl docker enable --self")) << text;
   EXPECT_EQ(text.find("--yarn"), std::string::npos) << text;
   EXPECT_EQ(text.find("@"), std::string::npos) << "an unreplaced placeholder:\n" << text;
   // Outside comments: no wildcard, no second grant, no bare binary (which would allow any argv).
