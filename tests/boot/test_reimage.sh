@@ -82,7 +82,11 @@ expect_eq "ActiveState=active
 Result=success" "$(vm_root 'systemctl show -p ActiveState,Result aicactl-recover.service')" \
   "aicactl-recover.service ran and succeeded"
 journal=$(vm_root 'journalctl -b -o cat -u aicactl-recover.service')
-expect_match "*recover*changed, * ok, 0 failed*" "$journal" "the journal of aicactl-recover shows recover's summary"
+expect_match "*Finished*Recover aicactl*" "$journal" "systemd logged the unit finished"
+if ! [[ $journal =~ (^|$'\n')([0-9]+)\ changed,\ [0-9]+\ ok,\ 0\ failed ]] || ((BASH_REMATCH[2] == 0)); then
+  vm_fail "recover's summary in the journal is not 'N changed, M ok, 0 failed' with N > 0: $journal"
+fi
+pass "recover's summary in the journal: ${BASH_REMATCH[0]#$'\n'}"
 # Monotonic microseconds: the unit's start and end, and the start of what must wait for it.
 read -r rec_start rec_end sessions_start ssh_start < <(vm_root 'printf "%s " \
   $(systemctl show -P InactiveExitTimestampMonotonic aicactl-recover.service) \
@@ -114,9 +118,13 @@ root_ok '! mountpoint -q /data' "/data is not mounted"
 expect_eq "" "$(vm_root 'find /data -mindepth 1 -maxdepth 3')" "nothing was created on the empty mount point /data"
 expect_eq "inactive" "$(vm_root 'systemctl show -P ActiveState aicactl-recover.service')" "aicactl-recover.service did not run"
 expect_eq "" "$(vm_root 'journalctl -b -o cat _SYSTEMD_UNIT=aicactl-recover.service')" "no output of recover in the journal"
-console=$(tr -d '\r' <"$VM_CONSOLE")
-expect_match "*Dependency failed for*Recover aicactl users*" "$console" "the console says the unit's dependency (/data) failed"
+# The console (80 columns: systemd shortens descriptions there) without its colours.
+console=$(sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$VM_CONSOLE" | tr -d '\r')
 expect_match "*Timed out waiting for device*aicactl-data*" "$console" "the console says the data disk did not appear"
+expect_match "*Dependency failed for data.mount*" "$console" "the console says /data was not mounted"
+expect_match "*Dependency failed for aica*from /data.*" "$console" "the console says the recover unit did not run"
+expect_match "*Dependency failed for Recover aicactl users and shared caches from /data.*" \
+  "$(vm_root 'journalctl -b -o cat')" "the journal says the recover unit did not run"
 vm_shutdown
 
 # ---------------------------------------------------------------------------------------------
@@ -125,7 +133,9 @@ vm_boot
 vm_wait_sshd
 expect_eq "hello from alice" "$(vm_ssh_as alice alice 'cat ~/hello.txt' 2>&1)" "alice logs in on the first try"
 journal=$(vm_root 'journalctl -b -o cat -u aicactl-recover.service')
-expect_match "*0 changed, * ok, 0 failed*" "$journal" "recover reports 0 changed"
+[[ $journal =~ (^|$'\n')0\ changed,\ [0-9]+\ ok,\ 0\ failed ]] \
+  || vm_fail "recover's summary in the journal is not '0 changed, M ok, 0 failed': $journal"
+pass "recover reports ${BASH_REMATCH[0]#$'\n'}"
 vm_shutdown
 
 printf '\n[%s] PASS (image %d s, all %d s, %s accel; re-imaged boot to alice'"'"'s login %s s, recover %d ms)\n' \

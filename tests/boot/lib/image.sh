@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# The recipe of the cached root image (sourced by vm.sh): the cache key is a hash of this file
-# and of apt's sources, so any change here builds a new image.
+# The cached root image (sourced by vm.sh). Its key is a hash of the recipe (the functions
+# vm_recipe and vm_configure_rootfs, as bash prints them) and of apt's sources: a change to either
+# builds a new image.
 
 # Sets VM_IMAGE_DIR (base.raw, vmlinuz, initrd.img) to the cached image, building it when needed.
 vm_image() {
@@ -13,8 +14,11 @@ vm_image() {
     [[ ${r#* } == "$VM_SUITE" ]] && mirror=${r% *}
   done
   [[ -n $mirror ]] || vm_skip "apt has no '$VM_SUITE main' repository to build the image from"
-    local key
-  key=$(cat "$VM_LIB_DIR/image.sh" - <<<"${repos[*]}" | sha256sum | cut -c1-12)
+  local key
+  key=$({
+    declare -f vm_recipe vm_configure_rootfs
+    printf '%s\n' "${repos[@]}"
+  } | sha256sum | cut -c1-12)
   VM_IMAGE_DIR=$VM_CACHE/$VM_SUITE-$key
   install -d -m 0700 "$VM_CACHE"
   exec 8>"$VM_CACHE/lock"
@@ -24,30 +28,39 @@ vm_image() {
   else
     local t=$SECONDS rootfs
     vm_log "building image $VM_IMAGE_DIR: debootstrap $VM_SUITE from $mirror"
-    rm -rf --one-file-system -- "$VM_IMAGE_DIR" "$VM_CACHE"/rootfs.*
+    rm -rf --one-file-system -- "$VM_IMAGE_DIR" "$VM_IMAGE_DIR.tmp" "$VM_CACHE"/rootfs.*
     rootfs=$(mktemp -d "$VM_CACHE/rootfs.XXXXXX")
-    debootstrap --variant=minbase \
-      --include=systemd,systemd-sysv,udev,openssh-server,sudo,acl,python3-pip,linux-image-amd64,initramfs-tools,kmod,iproute2 \
-      "$VM_SUITE" "$rootfs" "$mirror" >"$VM_CACHE/debootstrap.log" 2>&1 \
-      || { tail -n 20 "$VM_CACHE/debootstrap.log" >&2; vm_fail "debootstrap failed (log: $VM_CACHE/debootstrap.log)"; }
-    for r in "${repos[@]}"; do printf 'deb %s %s main\n' "${r% *}" "${r#* }"; done >"$rootfs/etc/apt/sources.list"
-    vm_configure_rootfs "$rootfs"
-    install -d -m 0700 "$VM_IMAGE_DIR.tmp"
-    cp -- "$rootfs"/boot/vmlinuz-* "$VM_IMAGE_DIR.tmp/vmlinuz"
-    cp -- "$rootfs"/boot/initrd.img-* "$VM_IMAGE_DIR.tmp/initrd.img"
-    mkfs.ext4 -q -L aicactl-root -d "$rootfs" "$VM_IMAGE_DIR.tmp/base.raw" 3G \
-      || vm_fail "mkfs.ext4 -d failed"
+    vm_recipe "$rootfs" "$mirror" "$VM_IMAGE_DIR.tmp" "${repos[@]}"
     rm -rf --one-file-system -- "$rootfs" "$VM_CACHE/debootstrap.log"
     touch "$VM_IMAGE_DIR.tmp/complete"
     mv -- "$VM_IMAGE_DIR.tmp" "$VM_IMAGE_DIR"
     vm_log "image built in $((SECONDS - t)) s"
   fi
-  # Images of another recipe or mirror only take disk space.
+  # Images of another recipe or mirror unused for a week only take disk space (a week: the
+  # fresh-check container shares this cache and may compute another key).
+  touch "$VM_IMAGE_DIR/complete"
   local old
   for old in "$VM_CACHE/$VM_SUITE"-*; do
-    [[ -d $old && $old != "$VM_IMAGE_DIR" ]] && rm -rf --one-file-system -- "$old"
+    [[ -d $old && $old != "$VM_IMAGE_DIR" ]] || continue
+    [[ -n $(find "$old/complete" -mtime -7 2>/dev/null) ]] || rm -rf --one-file-system -- "$old"
   done
   exec 8>&-
+}
+
+# vm_recipe ROOTFS MIRROR OUT REPO...: debootstraps ROOTFS and makes OUT/{base.raw,vmlinuz,initrd.img}.
+vm_recipe() {
+  local rootfs=$1 mirror=$2 out=$3 r
+  shift 3
+  debootstrap --variant=minbase \
+    --include=systemd,systemd-sysv,udev,openssh-server,sudo,acl,python3-pip,linux-image-amd64,initramfs-tools,kmod,iproute2 \
+    "$VM_SUITE" "$rootfs" "$mirror" >"$VM_CACHE/debootstrap.log" 2>&1 \
+    || { tail -n 20 "$VM_CACHE/debootstrap.log" >&2; vm_fail "debootstrap failed (log: $VM_CACHE/debootstrap.log)"; }
+  for r in "$@"; do printf 'deb %s %s main\n' "${r% *}" "${r#* }"; done >"$rootfs/etc/apt/sources.list"
+  vm_configure_rootfs "$rootfs"
+  install -d -m 0700 "$out"
+  cp -- "$rootfs"/boot/vmlinuz-* "$out/vmlinuz"
+  cp -- "$rootfs"/boot/initrd.img-* "$out/initrd.img"
+  mkfs.ext4 -q -L aicactl-root -d "$rootfs" "$out/base.raw" 3G || vm_fail "mkfs.ext4 -d failed"
 }
 
 # vm_configure_rootfs DIR: what the image needs to boot to an SSH login on its own.

@@ -95,18 +95,29 @@ VM_SSH_OPTS=(-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=
 vm_key() { ssh-keygen -q -t ed25519 -N '' -C "$1@aicactl-boot-test" -f "$VM_WORK/$1"; }
 
 # vm_pristine: the run's golden image $VM_WORK/pristine.raw: the cached base plus what a site
-# bakes into its image: root's authorized key (vm_key admin) and the boot unit of this checkout,
-# enabled (systemd/aicactl-recover.service, the same text `setup` installs).
+# bakes into its image: /etc/fstab with the /data disk, root's authorized key (vm_key admin) and
+# the boot unit of this checkout, enabled (systemd/aicactl-recover.service, the text `setup`
+# installs).
 vm_pristine() {
   [[ -f $VM_WORK/admin.pub ]] || vm_key admin
   cp --sparse=always -- "$VM_IMAGE_DIR/base.raw" "$VM_WORK/pristine.raw"
   install -m 0600 "$VM_WORK/admin.pub" "$VM_WORK/authorized_keys"
   install -m 0644 "$VM_REPO/systemd/aicactl-recover.service" "$VM_WORK/aicactl-recover.service"
+  # /data with nofail, so a missing data disk never stops the boot (root can still log in), and a
+  # device timeout shorter than systemd's 90 s, yet long enough for a loaded host's TCG guest.
+  printf '%s\n' '/dev/vda / ext4 rw,errors=remount-ro 0 1' \
+    "LABEL=aicactl-data /data ext4 defaults,nofail,x-systemd.device-timeout=${VM_DATA_TIMEOUT:-60s} 0 2" \
+    >"$VM_WORK/fstab"
+  chmod 0644 "$VM_WORK/fstab"
   local wants=/etc/systemd/system/multi-user.target.wants
   printf '%s\n' \
     "write $VM_WORK/authorized_keys /root/.ssh/authorized_keys" \
     "sif /root/.ssh/authorized_keys uid 0" \
     "sif /root/.ssh/authorized_keys gid 0" \
+    "rm /etc/fstab" \
+    "write $VM_WORK/fstab /etc/fstab" \
+    "sif /etc/fstab uid 0" \
+    "sif /etc/fstab gid 0" \
     "write $VM_WORK/aicactl-recover.service /etc/systemd/system/aicactl-recover.service" \
     "sif /etc/systemd/system/aicactl-recover.service uid 0" \
     "sif /etc/systemd/system/aicactl-recover.service gid 0" \
@@ -116,7 +127,7 @@ vm_pristine() {
   # debugfs exits 0 even when a request fails: check what it wrote.
   local listing
   listing=$(debugfs -R "ls -l $wants" "$VM_WORK/pristine.raw" 2>/dev/null)
-  [[ $listing == *aicactl-recover.service* ]] \
+  [[ $listing == *aicactl-recover.service* && $(debugfs -R 'cat /etc/fstab' "$VM_WORK/pristine.raw" 2>/dev/null) == *nofail* ]] \
     || vm_fail "debugfs did not write the golden image: $(cat "$VM_WORK/debugfs.log")"
 }
 
