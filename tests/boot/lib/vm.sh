@@ -104,9 +104,10 @@ vm_pristine() {
   install -m 0600 "$VM_WORK/admin.pub" "$VM_WORK/authorized_keys"
   install -m 0644 "$VM_REPO/systemd/aicactl-recover.service" "$VM_WORK/aicactl-recover.service"
   # /data with nofail, so a missing data disk never stops the boot (root can still log in), and a
-  # device timeout shorter than systemd's 90 s, yet long enough for a loaded host's TCG guest.
+  # device timeout long enough for a slow boot: a TCG guest on a loaded 2-core host started udev
+  # 55 s late, so 20 s and 60 s left a present disk unmounted.
   printf '%s\n' '/dev/vda / ext4 rw,errors=remount-ro 0 1' \
-    "LABEL=aicactl-data /data ext4 defaults,nofail,x-systemd.device-timeout=${VM_DATA_TIMEOUT:-60s} 0 2" \
+    "LABEL=aicactl-data /data ext4 defaults,nofail,x-systemd.device-timeout=${VM_DATA_TIMEOUT:-150s} 0 2" \
     >"$VM_WORK/fstab"
   chmod 0644 "$VM_WORK/fstab"
   local wants=/etc/systemd/system/multi-user.target.wants
@@ -141,7 +142,7 @@ vm_reimage() {
 # vm_data_disk [SIZE]: a new, empty ext4 /data disk (label aicactl-data), made without a mount.
 vm_data_disk() {
   rm -f -- "$VM_WORK/data.raw"
-  mkfs.ext4 -q -L aicactl-data "$VM_WORK/data.raw" "${1:-2G}" || vm_fail "mkfs.ext4 of the data disk failed"
+  mkfs.ext4 -q -L aicactl-data "$VM_WORK/data.raw" "${1:-2G}" >/dev/null || vm_fail "mkfs.ext4 of the data disk failed"
 }
 
 # ---------------------------------------------------------------------------------------------
