@@ -68,8 +68,8 @@ vm_configure_rootfs() {
   local r=$1
   echo aicactl-vm >"$r/etc/hostname"
   printf '127.0.0.1 localhost\n127.0.1.1 aicactl-vm\n' >"$r/etc/hosts"
-  # /data: nofail, so a missing data disk never stops the boot (the admin can still log in);
-  # a short device timeout, so that boot does not wait 90 s for it.
+  # A placeholder: vm_pristine writes the golden image's own fstab over it (changing this line
+  # would only rebuild the image).
   cat >"$r/etc/fstab" <<'EOF'
 /dev/vda / ext4 rw,errors=remount-ro 0 1
 LABEL=aicactl-data /data ext4 defaults,nofail,x-systemd.device-timeout=20s 0 2
