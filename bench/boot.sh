@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A re-imaged server's boot to alice's first SSH login, and how much of it `recover` takes, in a
 # real virtual machine (tests/boot/lib/vm.sh: Debian 12, qemu, KVM where the CPU has vmx/svm,
 # TCG otherwise). BENCH_USERS (100) users are registered on the first boot; the root disk is then

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # aicactl gpu status on 8 GPUs x 7 MIG instances (56 MIG devices, 56 processes) from the stand-in
 # NVML (tests/support/fake_nvml, compiled here into the work dir), against the goal of 50 ms.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Times `aicactl user expire` with 1,000 registered users of whom 10 are due, on the virtual server
 # (tests/e2e/lib): 10 notices due (the daily case), then 10 accounts reaching their expiry date
 # (gpasswd, usermod, chage each), then the no-op re-run. The clock is the test clock

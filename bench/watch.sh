@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Times `aicactl cache watch` (issue 13's targets) on the virtual server (tests/e2e/lib), side
 # by side with the incremental `cache repair` pass it replaces between cron runs:
 # - latency: alice creates a 0600 file (a 0700 dir) in /data/cache/pip, bob polls until he can

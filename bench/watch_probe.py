@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Run by bench/watch.sh inside the virtual server, as root, while `aicactl cache watch` runs.
 
 latency DIR N_FILES N_DIRS: a process as alice creates a 0600 file (or a 0700 directory) in DIR,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The Debian package (CPack's DEB generator): `cmake --build build --target package` gives
 # aicactl_<version>_amd64.deb with /usr/sbin/aicactl, aicactl(8), the bash completion, the boot
 # unit (shipped, not enabled: `aicactl setup` installs and enables its own copy), the commented

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The binary needs nothing but glibc (it runs from /data on a bare, re-imaged OS): ldd lists only
 # the vDSO, the loader, libc and libm. NVML and libcurl are dlopen()ed, SQLite is linked statically.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # gpu status against the stand-in libnvidia-ml.so.1 (tests/support/fake_nvml), found through
 # LD_LIBRARY_PATH the way the real one is found: the table, the --json schema (aicactl(8)),
 # --watch, and exit 69 with one line when there is no driver or no GPU.

@@ -4,12 +4,12 @@
 
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/render.hpp"
+#include "aicactl/core/lifecycle/subids.hpp"
 #include "aicactl/core/ops/doctor.hpp"
 #include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/setup/spec.hpp"
 #include "aicactl/core/users/registry.hpp"
 #include "aicactl/core/watch/watcher.hpp"
-#include "aicactl/core/lifecycle/subids.hpp"
 
 namespace aicactl::cli {
 namespace {

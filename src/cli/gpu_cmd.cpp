@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // aicactl gpu status: every GPU, its MIG instances and its processes with their users, from
 // NVML (loaded at run time). Read-only: no lock, no data volume, no root needed.
 #include <unistd.h>
@@ -10,8 +11,8 @@
 #include <thread>
 
 #include "aicactl/cli/context.hpp"
-#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/gpu/status.hpp"
+#include "aicactl/core/plan/errors.hpp"
 
 namespace aicactl::cli {
 namespace {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // aicactl user set | user expire | docker enable | docker disable: the life cycle of an account.
 #include "aicactl/cli/lifecycle_cmd.hpp"
 
@@ -7,11 +8,11 @@
 #include <cstdlib>
 
 #include "aicactl/cli/render.hpp"
-#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/lifecycle/clock.hpp"
 #include "aicactl/core/lifecycle/docker.hpp"
 #include "aicactl/core/lifecycle/expiry.hpp"
 #include "aicactl/core/lifecycle/user_set.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/users/registry.hpp"
 #include "aicactl/core/users/users.hpp"
 #include "aicactl/os/accounts.hpp"

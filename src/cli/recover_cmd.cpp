@@ -4,13 +4,13 @@
 
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/render.hpp"
+#include "aicactl/core/lifecycle/subids.hpp"
 #include "aicactl/core/ops/recover.hpp"
 #include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/setup/setup_plan.hpp"
 #include "aicactl/core/setup/spec.hpp"
 #include "aicactl/core/users/account_batch.hpp"
 #include "aicactl/core/users/registry.hpp"
-#include "aicactl/core/lifecycle/subids.hpp"
 #include "aicactl/core/users/users.hpp"
 
 namespace aicactl::cli {

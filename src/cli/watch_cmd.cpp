@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // aicactl cache watch: the long-running live repair (core/watch), run by
 // aicactl-cache-watch.service; --status reads what it last recorded in the lock directory.
 #include <spdlog/spdlog.h>

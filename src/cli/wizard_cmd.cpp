@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // aicactl wizard: a menu over the ordinary commands for the occasional admin. Each entry is a
 // command line of this same CLI, run by re-entering cli::run in a child (its output captured
 // so a dialog can show it): the wizard has no logic of its own. A mutating entry first runs

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A real re-image and boot (issue 17): a Debian 12 virtual machine (lib/vm.sh) whose root disk is
 # replaced by the pristine image while its /data disk is kept; the boot unit must bring every
 # account back before the first login.

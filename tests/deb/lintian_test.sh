@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The .deb (made by the deb.package fixture) passes lintian with no error, and its control
 # fields say what the package promises: glibc as its only dependency, the optional helpers as
 # Recommends/Suggests, and maintainer scripts that never run setup nor name /data.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Ansible module and role (deploy/ansible) on a fleet of three hosts: three containers (all
 # capabilities, no seccomp filter) of a locally built Debian 12 image (debootstrap from apt's own mirror + docker
 # import, no registry; the root file system is cached as a tarball), each with a tmpfs as its

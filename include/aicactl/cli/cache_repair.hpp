@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One `cache repair` pass over every shared tree (incremental unless `full`), shared by
 // `cache repair` and `cache watch`'s fallback passes. The caller holds the lock (`locked`: stamps
 // are read and written) and renders the results.
@@ -8,8 +9,8 @@
 #include <vector>
 
 #include "aicactl/cli/context.hpp"
-#include "aicactl/core/setup/config.hpp"
 #include "aicactl/core/cache/repair.hpp"
+#include "aicactl/core/setup/config.hpp"
 
 namespace aicactl::cli {
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The life-cycle commands (cli/lifecycle_cmd.cpp): `user set`, `user expire` under the `user`
 // command, and the `docker` command family.
 #pragma once

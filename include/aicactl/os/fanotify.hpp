@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fanotify in the form that reports directory handles and entry names (FAN_REPORT_DFID_NAME):
 // a group, marks on whole file systems, and the events read back as plain values. A directory
 // handle is opened again with open_by_handle_at relative to any fd on the same file system.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // NVIDIA's management library (NVML), loaded at run time with dlopen("libnvidia-ml.so.1") so the
 // binary needs only glibc and runs on a server without a driver. The few entry points used are
 // declared here by hand (NVML's C ABI is stable; versioned names such as nvmlInit_v2). A

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The processes in /proc: who runs them (real, effective and saved uid) and their terminal, and
 // ending them by pidfd, so a pid reused between the scan and the signal is never hit.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One account's shadow entry (getspnam_r): whether its password is locked and its expiry day.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /etc/subuid and /etc/subgid (subuid(5)): "OWNER:START:COUNT" per line, OWNER a login name or a
 // numeric uid. Owners are matched whole (never as a substring: uid 1000 is not the owner of
 // "alice:231000:65536"). Editing keeps every other line (other tools' ranges, comments) verbatim.

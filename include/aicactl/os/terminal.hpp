@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Interactive helpers for a menu on a terminal: run a function in a child with its output
 // captured (so a caller can show it in a dialog), run a full-screen program (whiptail, dialog)
 // on our terminal while collecting the answer it writes to fd 3.

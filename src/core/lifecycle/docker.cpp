@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "aicactl/core/lifecycle/docker.hpp"
 
 #include "aicactl/core/lifecycle/subids.hpp"

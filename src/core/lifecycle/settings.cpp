@@ -1,9 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
 #include <algorithm>
 #include <sstream>
 
-#include "aicactl/core/setup/config.hpp"
-#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/lifecycle/settings_toml.hpp"
+#include "aicactl/core/plan/errors.hpp"
+#include "aicactl/core/setup/config.hpp"
 
 namespace aicactl::core {
 namespace {

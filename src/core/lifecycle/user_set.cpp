@@ -1,9 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "aicactl/core/lifecycle/user_set.hpp"
 
 #include <algorithm>
 
-#include "aicactl/core/users/account_batch.hpp"
 #include "aicactl/core/lifecycle/clock.hpp"
+#include "aicactl/core/users/account_batch.hpp"
 #include "aicactl/core/users/users.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/process.hpp"

@@ -7,8 +7,8 @@
 #include <sstream>
 #include <toml.hpp>
 
-#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/lifecycle/settings_toml.hpp"
+#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/fs.hpp"
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # The cached root image (sourced by vm.sh). Its key is a hash of the recipe (the functions
 # vm_recipe and vm_configure_rootfs, as bash prints them) and of apt's sources: a change to either

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # A real virtual machine for aicactl's boot test (tests/boot) and bench (bench/boot.sh), sourced.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A minimal Ansible connection to a Docker container through the docker CLI, for the fleet
 # test: Debian's ansible-core ships no docker connection (community.docker is not part of it).
 # Commands run with `docker exec -i CONTAINER /bin/sh -c CMD`; files move through `cat`.

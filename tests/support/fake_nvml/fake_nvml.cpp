@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A stand-in for libnvidia-ml.so.1, the test double at the hardware boundary: it implements the
 // few NVML entry points aicactl calls, with the NVML C ABI, and describes a machine set by
 // environment variables read at nvmlInit_v2:

@@ -570,7 +570,7 @@ struct SmallStackJob {
 
 // The walker (one thread: it runs on the caller's stack) must not recurse per level, nor free
 // per-level state recursively: 3000 levels on a 256 KiB stack would overflow and kill the child.
-// BUG (src/aicactl/os/walk.cpp, struct DirNode): the default destructor of the DirNode chain
+// BUG (src/os/walk.cpp, struct DirNode): the default destructor of the DirNode chain
 // (shared_ptr<const DirNode> parent) frees one level per nested call, so the walk of a deep tree
 // ends in a SIGSEGV here (a Debug build also crashes on a 150000-level chain with an 8 MiB stack).
 TEST(WalkTree, WalksADeepChainOnASmallStack) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // gpu status: what NVML reports (os/nvml) joined with who it belongs to. A process's user is the
 // account of its real uid (/proc/<pid>/status); a uid inside a user's /etc/subuid range (a
 // rootless-Docker container) is shown as that user; a process in a session's container as the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The clock of life-cycle decisions (expiry, notices). AICACTL_TEST_NOW=<epoch seconds> replaces
 // it: a test-only hook (documented as such in the man page) so tests can walk through notice
 // days; nothing else reads it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `user expire` (daily from cron): notices before an account's expiry date, then at the date the
 // account is revoked (sharing group and [lifecycle] revoke_groups left, password locked, shadow
 // expiry set) and every process of the user and of their rootless-Docker sub-id range ended.
@@ -11,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "aicactl/core/setup/config.hpp"
 #include "aicactl/core/plan/plan.hpp"
+#include "aicactl/core/setup/config.hpp"
 #include "aicactl/core/users/registry.hpp"
 #include "aicactl/os/accounts.hpp"
 

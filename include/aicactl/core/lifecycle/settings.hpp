@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // [lifecycle]: account expiry notices, what expiry revokes, who is never touched, and where term
 // snapshots go (see core/lifecycle/expiry.hpp).
 #pragma once

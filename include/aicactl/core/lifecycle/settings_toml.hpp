@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Parsing of the [lifecycle] section (config.cpp's only entry into core/lifecycle).
 #pragma once
 

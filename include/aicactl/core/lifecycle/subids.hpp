@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rootless-Docker sub-id ranges: each registered user's range (UserRecord::subid_start/count) in
 // /etc/subuid and /etc/subgid. The planner completes the files from the registry (recover, user
 // repair, doctor) keeping every other line; `docker enable` picks a range that overlaps no line.

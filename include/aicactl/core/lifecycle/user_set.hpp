@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `user set`: a registered user's expiry date, mail address and term, in the registry and (the
 // expiry) on the account's shadow entry, as `chage -E` sets it, so logins stop at the date even
 // when aicactl's cron never runs.
@@ -5,8 +6,8 @@
 
 #include <string>
 
-#include "aicactl/core/setup/config.hpp"
 #include "aicactl/core/plan/plan.hpp"
+#include "aicactl/core/setup/config.hpp"
 #include "aicactl/core/users/registry.hpp"
 
 namespace aicactl::core {

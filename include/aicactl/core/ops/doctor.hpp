@@ -7,9 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "aicactl/core/plan/plan.hpp"
 #include "aicactl/core/setup/config.hpp"
 #include "aicactl/core/setup/setup_plan.hpp"
-#include "aicactl/core/plan/plan.hpp"
 #include "aicactl/core/users/registry.hpp"
 
 namespace aicactl::core {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The state of GPU sessions: an SQLite database on the data volume
 // (/data/system/state/sessions.db; WAL, busy timeout), so a restart, a dockerd restart or a
 // re-image loses no session. Ports and GPU slices are allocated inside one BEGIN IMMEDIATE

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cache watch: repairs each new, moved-in or changed entry of the shared trees as the kernel
 // reports it (fanotify, whole file systems), with the rules of `cache repair` (core/repair) for
 // one entry. Events outside the trees are dropped after one look at the directory's ancestry,
@@ -16,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "aicactl/core/ops/doctor.hpp"
 #include "aicactl/core/cache/repair.hpp"
+#include "aicactl/core/ops/doctor.hpp"
 #include "aicactl/os/error.hpp"
 #include "aicactl/os/fanotify.hpp"
 #include "aicactl/os/fd.hpp"

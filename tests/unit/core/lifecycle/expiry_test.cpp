@@ -1,12 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "aicactl/core/lifecycle/expiry.hpp"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
-#include "aicactl/core/setup/config.hpp"
-#include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/lifecycle/clock.hpp"
 #include "aicactl/core/lifecycle/user_set.hpp"
+#include "aicactl/core/plan/errors.hpp"
+#include "aicactl/core/setup/config.hpp"
 
 namespace aicactl::core {
 namespace {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "aicactl/core/sessions/store.hpp"
 
 #include <gtest/gtest.h>

@@ -12,9 +12,9 @@
 #include <sstream>
 
 #include "aicactl/core/plan/actions.hpp"
+#include "aicactl/core/plan/plan.hpp"
 #include "aicactl/core/setup/config.hpp"
 #include "aicactl/core/setup/setup_plan.hpp"
-#include "aicactl/core/plan/plan.hpp"
 #include "aicactl/core/setup/spec.hpp"
 #include "aicactl/os/process.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cache watch's pieces that need no fanotify: the per-entry repair (core/repair's rules for one
 // entry, as the watcher calls them) and the state file's round trip. The watcher itself runs in
 // the e2e scenario cache_watch (fanotify needs a file system with handles: tmpfs there).

@@ -1,4 +1,5 @@
 #!/usr/bin/python
+# SPDX-License-Identifier: Apache-2.0
 # Copyright: The aicactl authors
 # Apache License 2.0 (see /usr/share/common-licenses/Apache-2.0 or https://www.apache.org/licenses/LICENSE-2.0)
 """Ansible module: runs aicactl with --json and reports what it changed.
