@@ -7,14 +7,11 @@
 #include <algorithm>
 #include <set>
 
-#include "aicactl/core/man_page.hpp"
 #include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/setup/man_page.hpp"
 #include "aicactl/core/setup/sudoers_template.hpp"
 #include "aicactl/core/setup/unit_text.hpp"
 #include "aicactl/core/setup/volume.hpp"
-#include "aicactl/core/sudoers_template.hpp"
-#include "aicactl/core/unit_text.hpp"
 #include "aicactl/core/watch/watch_unit.hpp"
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fs.hpp"
