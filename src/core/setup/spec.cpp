@@ -12,7 +12,7 @@
 #include "aicactl/core/setup/sudoers_template.hpp"
 #include "aicactl/core/setup/unit_text.hpp"
 #include "aicactl/core/setup/volume.hpp"
-#include "aicactl/core/watch/watch_unit.hpp"
+#include "aicactl/core/setup/watch_unit.hpp"
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
