@@ -80,7 +80,7 @@ std::string find_program_also_in(const std::string& name, const std::string& ext
   if (std::string found = find_program(name); !found.empty() || name.find('/') != std::string::npos) {
     return found;
   }
-  const std::string candidate = extra_dir + "/" + name;
+  std::string candidate = extra_dir + "/" + name;
   if (extra_dir.empty() || extra_dir.front() != '/' || !executable_file(candidate) || !root_only_chain(extra_dir)) {
     return "";
   }
