@@ -28,17 +28,6 @@ vs_run "aicactl cache watch >>/run/cache-watch.log 2>&1" >/dev/null 2>&1 &
 outer=$!
 vs_run "for i in \$(seq 300); do test -s /run/aicactl/cache-watch.state && exit 0; sleep 0.1; done; exit 1" \
   || vs_fail "the watcher did not start"
-# The pids whose parent is $1 (from /proc: procps is not on a minimal image).
-children_of() {
-  local s line fields
-  for s in /proc/[0-9]*/stat; do
-    line=$(cat "$s" 2>/dev/null) || continue
-    read -r -a fields <<<"${line##*) }"
-    [[ ${fields[1]} == "$1" ]] && echo "${s//[^0-9]/}"
-  done
-  return 0
-}
-
 # The watcher's pid as this namespace sees it: the aicactl below the background vs_run.
 find_watcher() {
   local p=$1 c

@@ -22,17 +22,6 @@ start_watcher() {
     || vs_fail "the watcher did not start: $(vs_run 'cat /run/cache-watch.log')"
 }
 
-# The pids whose parent is $1 (from /proc: procps is not on a minimal image).
-children_of() {
-  local s line fields
-  for s in /proc/[0-9]*/stat; do
-    line=$(cat "$s" 2>/dev/null) || continue
-    read -r -a fields <<<"${line##*) }"
-    [[ ${fields[1]} == "$1" ]] && echo "${s//[^0-9]/}"
-  done
-  return 0
-}
-
 # Kills the watcher's server process (SIGKILL: nothing is saved on the way out) and waits until
 # its instance lock is free.
 stop_watcher() {

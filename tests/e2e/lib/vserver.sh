@@ -594,3 +594,14 @@ vs_setup() {
   vs_aicactl setup --init "$@"
   vs_assert_rc 0 "aicactl setup --init $*"
 }
+
+# The pids whose parent is $1 (from /proc: procps is not on a minimal image).
+children_of() {
+  local s line fields
+  for s in /proc/[0-9]*/stat; do
+    line=$(cat "$s" 2>/dev/null) || continue
+    read -r -a fields <<<"${line##*) }"
+    [[ ${fields[1]} == "$1" ]] && echo "${s//[^0-9]/}"
+  done
+  return 0
+}
