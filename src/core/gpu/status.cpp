@@ -14,8 +14,6 @@ namespace aicactl::core::gpu {
 namespace {
 
 constexpr std::size_t kContainerIdLength = 64;
-// 69 (sysexits' EX_UNAVAILABLE), the code of a missing data volume too: a service we need is absent.
-constexpr ExitCode kUnavailable = ExitCode::no_volume;
 constexpr std::size_t kMaxCommand = 4096;
 
 std::optional<std::uint64_t> to_number(std::string_view s) {
@@ -207,9 +205,9 @@ os::Nvml open_or_throw(const std::string& library) {
   auto nvml = os::Nvml::open(library);
   if (!nvml) {
     if (nvml.error().kind == os::NvmlError::Kind::no_library) {
-      throw Error(kUnavailable, "NVIDIA driver not found: " + std::string(os::kNvmlLibrary));
+      throw Error(ExitCode::unavailable, "NVIDIA driver not found: " + std::string(os::kNvmlLibrary));
     }
-    throw Error(kUnavailable, "NVIDIA driver not usable: " + nvml.error().message);
+    throw Error(ExitCode::unavailable, "NVIDIA driver not usable: " + nvml.error().message);
   }
   return std::move(*nvml);
 }
@@ -224,7 +222,7 @@ Status Reader::read() const {
     throw Error(ExitCode::failure, snapshot.error().message);
   }
   if (snapshot->gpus.empty()) {
-    throw Error(kUnavailable, "No NVIDIA GPU found (the driver reports none)");
+    throw Error(ExitCode::unavailable, "No NVIDIA GPU found (the driver reports none)");
   }
   return build_status(*snapshot, host_attribution());
 }

@@ -16,7 +16,8 @@ enum class ExitCode : int {
   check_failed = 3,
   usage = 64,
   bad_data = 65,
-  no_volume = 69,  // data_root is not mounted, or not the volume aicactl set up (core/volume.hpp)
+  no_volume = 69,    // data_root is not mounted, or not the volume aicactl set up (core/setup/volume.hpp)
+  unavailable = 69,  // a service or driver we need is absent (NVIDIA driver, Docker engine): EX_UNAVAILABLE
   partial = 73,
   temp_failure = 75,  // the lock stayed held for --wait seconds: try again later
   needs_root = 77,

@@ -104,6 +104,7 @@ TEST(GpuStatus, NoDriverIsOneClearLineAndExit69) {
     FAIL() << "a reader without a library";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()), "NVIDIA driver not found: libnvidia-ml.so.1");
+    EXPECT_EQ(e.code(), ExitCode::unavailable);
     EXPECT_EQ(static_cast<int>(e.code()), 69);
   }
 }
