@@ -16,6 +16,20 @@ Result<void> unlink_at(int dirfd, const char* name, std::string_view shown) {
   return {};
 }
 
+Result<void> remove_empty_dir_at(int dirfd, const char* name, std::string_view shown) {
+  if (::unlinkat(dirfd, name, AT_REMOVEDIR) != 0) {
+    return fail("remove directory", std::string(shown));
+  }
+  return {};
+}
+
+Result<void> symlink_at(const char* target, int dirfd, const char* name, std::string_view shown) {
+  if (::symlinkat(target, dirfd, name) != 0) {
+    return fail("create link", std::string(shown));
+  }
+  return {};
+}
+
 Result<void> rename_at(int from_dirfd, const char* from, int to_dirfd, const char* to, std::string_view shown_from,
                        std::string_view shown_to) {
   if (::renameat(from_dirfd, from, to_dirfd, to) != 0) {

@@ -13,6 +13,7 @@
 #include "aicactl/core/plan/user_actions.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/atomic_file.hpp"
+#include "aicactl/os/entry_ops.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
 
@@ -111,9 +112,9 @@ os::Result<void> apply_create_directory(const CreateDirectory& a) {
   const char* name = parent->second.c_str();
   // Created closed, then opened by fd and given its owner and mode: the umask never matters.
   bool made = true;
-  if (::mkdirat(parent->first.get(), name, 0700) != 0) {
-    if (errno != EEXIST) {
-      return os::fail("create directory", a.path);
+  if (auto r = os::mkdir_at(parent->first.get(), name, 0700, a.path); !r) {
+    if (r.error().code != EEXIST) {
+      return r;
     }
     made = false;
   }
@@ -128,7 +129,7 @@ os::Result<void> apply_create_directory(const CreateDirectory& a) {
   if (!r && made) {
     // A create-only dir (/etc/conda) that exists is never fixed later: left at 0700 by a failed
     // chown it would stay so. Removed (it is empty: just made), the next run makes it again.
-    (void)::unlinkat(parent->first.get(), name, AT_REMOVEDIR);
+    (void)os::remove_empty_dir_at(parent->first.get(), name, a.path);
   }
   return r;
 }
@@ -175,10 +176,7 @@ os::Result<void> remove_file(const std::string& path) {
   if (!parent) {
     return std::unexpected(parent.error());
   }
-  if (::unlinkat(parent->first.get(), parent->second.c_str(), 0) != 0) {
-    return os::fail("remove", path);
-  }
-  return {};
+  return os::unlink_at(parent->first.get(), parent->second.c_str(), path);
 }
 
 std::string first_line(const os::ProcessResult& r) {

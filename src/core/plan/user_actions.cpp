@@ -118,8 +118,8 @@ os::Result<void> chown_tree(const std::string& root, uid_t uid, gid_t gid) {
     if (e.depth == 0) {
       return;
     }
-    const int rc = e.fd >= 0 ? ::fchown(e.fd, uid, gid) : ::fchownat(e.dirfd, e.name, uid, gid, AT_SYMLINK_NOFOLLOW);
-    if (rc != 0 && first_error.empty()) {
+    const auto r = e.fd >= 0 ? os::chown_fd(e.fd, uid, gid, "") : os::chown_at(e.dirfd, e.name, uid, gid, "");
+    if (!r && first_error.empty()) {
       first_error = e.path();
     }
   });
@@ -139,8 +139,8 @@ os::Result<void> copy_verified(const std::string& from, int to_fd, const std::st
                                const std::vector<std::string>& names) {
   const std::string stage_name = ".aicactl-migrate-" + random_suffix();
   const std::string stage = os::join_path(to, stage_name);
-  if (::mkdirat(to_fd, stage_name.c_str(), 0700) != 0) {
-    return os::fail("create directory", stage);
+  if (auto made = os::mkdir_at(to_fd, stage_name.c_str(), 0700, stage); !made) {
+    return made;
   }
   auto cleanup = [&] { (void)os::remove_tree_at(to_fd, stage_name.c_str(), stage); };
   {
@@ -163,10 +163,10 @@ os::Result<void> copy_verified(const std::string& from, int to_fd, const std::st
   }
   std::vector<std::string> placed;
   for (const auto& n : names) {
-    if (::renameat(stage_fd->get(), n.c_str(), to_fd, n.c_str()) != 0) {
-      const int err = errno;
+    if (auto r = os::rename_at(stage_fd->get(), n.c_str(), to_fd, n.c_str(), n, n); !r) {
+      const int err = r.error().code;
       for (const auto& p : placed) {  // back into the stage: the target is left as it was
-        (void)::renameat(to_fd, p.c_str(), stage_fd->get(), p.c_str());
+        (void)os::rename_at(to_fd, p.c_str(), stage_fd->get(), p.c_str(), p, p);
       }
       cleanup();
       return os::fail("move into place", os::join_path(to, n), err);
@@ -184,14 +184,15 @@ os::Result<bool> move_all(int from_fd, const std::string& from, int to_fd, const
                           const std::vector<std::string>& names) {
   std::vector<std::string> moved;
   for (const auto& n : names) {
-    if (::renameat(from_fd, n.c_str(), to_fd, n.c_str()) == 0) {
+    auto r = os::rename_at(from_fd, n.c_str(), to_fd, n.c_str(), n, n);
+    if (r) {
       moved.push_back(n);
       continue;
     }
-    const int err = errno;
+    const int err = r.error().code;
     std::string stuck;
     for (const auto& name : std::views::reverse(moved)) {
-      if (::renameat(to_fd, name.c_str(), from_fd, name.c_str()) != 0) {
+      if (!os::rename_at(to_fd, name.c_str(), from_fd, name.c_str(), name, name)) {
         stuck += (stuck.empty() ? "" : ", ") + name;
       }
     }
@@ -253,9 +254,9 @@ os::Result<void> apply_create_home(const CreateHome& a) {
   const char* name = parent->second.c_str();
   // Root-only while it is being filled, handed over last: the user cannot race the seeding.
   bool resumed = false;
-  if (::mkdirat(parent->first.get(), name, 0700) != 0) {
-    if (errno != EEXIST) {
-      return os::fail("create directory", a.path);
+  if (auto made = os::mkdir_at(parent->first.get(), name, 0700, a.path); !made) {
+    if (made.error().code != EEXIST) {
+      return made;
     }
     resumed = true;  // an interrupted creation: still root's, so everything in it is ours
   }
@@ -335,20 +336,19 @@ os::Result<void> apply_make_symlink(const MakeSymlink& a) {
   const int pfd = parent->first.get();
   const char* name = parent->second.c_str();
   if (auto info = os::stat_at(pfd, name); info && info->is_dir()) {
-    if (::unlinkat(pfd, name, AT_REMOVEDIR) != 0) {  // only an empty directory goes
-      return os::fail("replace directory with a link", a.link);
+    if (auto r = os::remove_empty_dir_at(pfd, name, a.link); !r) {  // only an empty directory goes
+      return os::fail("replace directory with a link", a.link, r.error().code);
     }
   } else if (info && !info->is_symlink()) {  // a file that appeared since the plan stays
     return os::fail("replace (exists and is not a symlink)", a.link, EEXIST);
   }
   const std::string temp = "." + parent->second + ".aicactl-" + random_suffix();
-  if (::symlinkat(a.target.c_str(), pfd, temp.c_str()) != 0) {
-    return os::fail("create link", a.link);
+  if (auto r = os::symlink_at(a.target.c_str(), pfd, temp.c_str(), a.link); !r) {
+    return r;
   }
-  if (::renameat(pfd, temp.c_str(), pfd, name) != 0) {
-    const int err = errno;
-    ::unlinkat(pfd, temp.c_str(), 0);
-    return os::fail("create link", a.link, err);
+  if (auto r = os::rename_at(pfd, temp.c_str(), pfd, name, temp, a.link); !r) {
+    (void)os::unlink_at(pfd, temp.c_str(), temp);
+    return os::fail("create link", a.link, r.error().code);
   }
   return {};
 }
