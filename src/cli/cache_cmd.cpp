@@ -26,56 +26,19 @@
 
 namespace aicactl::cli {
 
-RepairPass repair_pass(const GlobalOptions& options, const core::Config& config, bool full, bool locked) {
-  const auto group = os::find_group(config.group);
-  if (!group) {
-    throw core::Error(core::ExitCode::failure,
-                      "Group '" + config.group + "' does not exist; run 'aicactl setup' first");
+core::RepairPassReport repair_pass(const GlobalOptions& options, const core::Config& config, core::RepairScope scope,
+                                   core::Locked locked) {
+  core::RepairPassReport pass;
+  {
+    ProgressDisplay progress(options, "cache repair");  // cleared before the results are printed
+    pass = core::repair_shared_trees(
+        config, {.scope = scope, .dry_run = options.dry(), .locked = locked, .progress = progress.counter()});
   }
-  RepairPass pass;
-  std::vector<core::RepairResult>& results = pass.results;
-  std::vector<std::string>& notes = pass.notes;
-  // Stamps of complete repairs (root-only lock dir, held under the lock): entries unchanged
-  // since then are not read again. Dry runs and --full check everything.
-  const std::string stamp_file = os::join_path(config.lock_dir, "cache-repair.stamps");
-  const bool use_stamps = !options.dry_run && locked;
-  core::RepairStamps stamps = use_stamps && !full ? core::RepairStamps::load(stamp_file) : core::RepairStamps{};
-  std::uint64_t unchanged = 0;
-  auto progress = std::make_optional<ProgressDisplay>(options, "cache repair");
-  for (const auto& tree : config.shared_trees()) {
-    auto info = os::lstat_path(tree);
-    if (!info) {  // an I/O error is a failure of this tree, never "does not exist"
-      results.push_back(core::RepairResult{tree, 0, 0, 0, {}, {}, {}, {info.error().message()}});
-      continue;
-    }
-    if (!*info) {
-      notes.push_back("'" + tree + "' does not exist; run 'aicactl setup'");
-      continue;
-    }
-    const bool acl = config.acl_mode == core::AclMode::on ||
-                     (config.acl_mode == core::AclMode::automatic && core::acl_supported_at(tree));
-    if (!acl && config.acl_mode == core::AclMode::automatic) {
-      notes.push_back("'" + tree + "' does not support POSIX ACLs: using setgid + group-writable modes");
-    }
-    const std::string key = core::RepairStamps::key(tree, (*info)->dev, (*info)->ino, group->gid, acl);
-    const std::int64_t started = std::time(nullptr);
-    core::RepairPolicy policy{group->gid,         config.group, acl, 2, stamps.unchanged_before(key, started),
-                              progress->counter()};
-    results.push_back(core::repair_tree(tree, policy, options.dry()));
-    unchanged += results.back().unchanged;
-    if (use_stamps && results.back().errors.empty()) {
-      stamps.record(key, started);
-    }
-    spdlog::info("Repair of '{}': {} of {} entries changed", tree, results.back().changed, results.back().entries);
+  for (const auto& r : pass.results) {
+    spdlog::info("Repair of '{}': {} of {} entries changed", r.root, r.changed, r.entries);
   }
-  progress.reset();  // cleared before the results are printed
-  if (use_stamps && !stamps.save(stamp_file)) {
-    spdlog::warn("Could not write '{}': the next repair checks every entry again", stamp_file);
-  }
-  if (unchanged > 0) {
-    notes.push_back(std::to_string(unchanged) +
-                    " entries unchanged since the last complete repair were not read again ('cache repair --full' "
-                    "reads them)");
+  for (const auto& w : pass.warnings) {
+    spdlog::warn("{}", w);
   }
   return pass;
 }
@@ -90,11 +53,11 @@ int run_repair(const GlobalOptions& options, bool full, bool unless_watched) {
     return static_cast<int>(core::ExitCode::ok);
   }
   const auto lock = begin_mutation(options, config, "cache repair");
-  const RepairPass pass = repair_pass(options, config, full, lock.has_value());
+  const core::RepairPassReport pass =
+      repair_pass(options, config, full ? core::RepairScope::full : core::RepairScope::incremental,
+                  lock ? core::Locked::yes : core::Locked::no);
   render_repairs(options, pass.results, pass.notes);
-  const bool failed =
-      std::any_of(pass.results.begin(), pass.results.end(), [](const auto& r) { return !r.errors.empty(); });
-  return static_cast<int>(failed ? core::ExitCode::partial : core::ExitCode::ok);
+  return static_cast<int>(pass.failed() ? core::ExitCode::partial : core::ExitCode::ok);
 }
 
 struct CleanCliOptions {

@@ -59,7 +59,7 @@ void fallback_pass(const GlobalOptions& options, const core::Config& config, con
     spdlog::error("cache watch: {}; the repair pass is left to cron's 'cache repair'", lock.error().message());
     return;
   }
-  const RepairPass pass = repair_pass(options, config, false, true);
+  const core::RepairPassReport pass = repair_pass(options, config, core::RepairScope::incremental, core::Locked::yes);
   for (const auto& r : pass.results) {
     for (const auto& e : r.errors) {
       spdlog::error("{}", e);
@@ -157,7 +157,7 @@ bool watched_recently(const core::Config& config) {
   if (!core::watch::instance_running(os::join_path(config.lock_dir, kInstanceFile))) {
     return false;
   }
-  auto stamps = os::lstat_path(os::join_path(config.lock_dir, "cache-repair.stamps"));
+  auto stamps = os::lstat_path(os::join_path(config.lock_dir, core::kRepairStampsFile));
   return stamps && *stamps && (*stamps)->mtime > std::time(nullptr) - kWatchedRepairEvery;
 }
 
