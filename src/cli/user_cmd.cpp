@@ -21,6 +21,7 @@
 #include "aicactl/core/lifecycle/user_set.hpp"
 #include "aicactl/core/ops/disk.hpp"
 #include "aicactl/core/ops/doctor.hpp"
+#include "aicactl/core/ops/user_changes.hpp"
 #include "aicactl/core/plan/actions.hpp"
 #include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/users/registry.hpp"
@@ -94,24 +95,6 @@ void validate_add(const AddOptions& o) {
   }
 }
 
-// The sharing group, the groups the registry already has for the user, and the new ones.
-std::vector<std::string> wanted_groups(const core::Config& config, const std::vector<std::string>& extra,
-                                       const core::UserRecord* previous) {
-  std::vector<std::string> all = extra;
-  if (previous != nullptr) {
-    for (const auto& g : previous->groups) {
-      all.push_back(g.name);
-    }
-  }
-  std::vector<std::string> groups = {config.group};
-  for (const auto& g : all) {
-    if (std::find(groups.begin(), groups.end(), g) == groups.end()) {
-      groups.push_back(g);
-    }
-  }
-  return groups;
-}
-
 // Every problem with the supplementary groups of `o` (see core::supplementary_group_problem);
 // `will_exist` names groups an earlier line of the same import makes (a user's own group).
 std::vector<std::string> group_problems(const core::Config& config, const AddOptions& o,
@@ -129,68 +112,19 @@ std::vector<std::string> group_problems(const core::Config& config, const AddOpt
   return problems;
 }
 
-// A new account's uid (and, through useradd -U, its own group's gid): the lowest id that neither
-// an account, a group, a registry row (removed users too) nor a file owner under
-// <data_root>/users holds.
-uid_t new_account_id(const core::Config& config, const core::Registry& registry) {
-  const auto id = core::pick_new_id(
-      core::reserved_ids(config, registry), [](uid_t u) { return os::find_user(u).has_value(); },
-      [](gid_t g) { return os::find_group(g).has_value(); });
-  if (!id) {
-    throw core::Error(core::ExitCode::failure, "No free uid and gid left between 1000 and 60000");
-  }
-  return *id;
-}
-
-// Applies the user's plan, then records the account in the registry (when it exists).
+// Adds one user: core::add_user with the progress display of a home copy.
 core::Report add_one(const GlobalOptions& options, const core::Config& config, core::Registry& registry,
                      const AddOptions& o) {
-  core::UserRecord record;
-  record.name = o.name;
-  record.shell = o.shell;
-  record.expires = o.expires;
-  const std::vector<std::string> groups = wanted_groups(config, o.groups, registry.find(o.name));
-  for (const auto& g : groups) {
-    record.groups.push_back(core::GroupRef{g, 0});
-  }
-  core::UserSpec spec = core::user_spec(config, record, core::AccountPolicy::create_new);
-  spec.want_uid = o.uid == -1 ? std::nullopt : std::optional<uid_t>(static_cast<uid_t>(o.uid));
-  if (o.uid == -1 && !os::find_user(o.name)) {
-    spec.want_uid = new_account_id(config, registry);
-  }
-  spec.force_link = o.force;
-  core::Plan plan;
-  plan.items = core::plan_user(spec, core::inspect_user(spec));
-  core::Report report;
-  {
-    ProgressDisplay progress(options, "home copy");  // cleared before anything else is printed
-    const core::HomeCopyProgress copy_progress(progress.counter());
-    report = core::apply_plan(plan, options.dry());
-  }
-  if (report.failed > 0) {
-    return report;
-  }
-  auto full = core::record_of_account(o.name, groups, registry.find(o.name));
-  if (!full) {
-    if (options.dry_run) {
-      report.actions.push_back(core::ActionReport{
-          "register", o.name, "Would register '" + o.name + "' in '" + config.under_root(core::kRegistryFile) + "'",
-          core::Status::planned, ""});
-    }
-    return report;
-  }
-  if (!o.expires.empty()) {
-    full->expires = o.expires;
-  }
-  if (!o.email.empty()) {
-    full->email = o.email;
-  }
-  registry.put(*full);
-  core::Plan reg;
-  reg.items = core::plan_subids(registry, "/etc", o.name);  // a half-written account's sub-id lines
-  reg.items.push_back(core::plan_registry_write(config, registry));
-  report.merge(core::apply_plan(reg, options.dry()));
-  return report;
+  const core::AddUserRequest request{
+      .name = o.name,
+      .groups = o.groups,
+      .uid = o.uid == -1 ? std::nullopt : std::optional<uid_t>(static_cast<uid_t>(o.uid)),
+      .shell = o.shell,
+      .expires = o.expires,
+      .email = o.email,
+      .replace_link = o.force};
+  ProgressDisplay progress(options, "home copy");  // cleared before anything else is printed
+  return core::add_user(config, registry, request, options.dry(), progress.counter());
 }
 
 int run_add(const GlobalOptions& options, const AddOptions& o) {
@@ -326,48 +260,9 @@ int run_repair(const GlobalOptions& options, const NamesOptions& o) {
     }
   }
   core::Report report;
-  std::vector<core::RepairResult> trees;
-  for (const auto& rec : users) {
-    core::UserSpec spec = core::user_spec(config, rec, core::AccountPolicy::restore);
-    core::Plan plan;
-    plan.items = core::plan_user(spec, core::inspect_user(spec));
-    for (auto& item : core::plan_subids(registry, "/etc", rec.name)) {  // a half-written account's sub-id lines
-      plan.items.push_back(std::move(item));
-    }
-    {
-      ProgressDisplay progress(options, "home copy");
-      const core::HomeCopyProgress copy_progress(progress.counter());
-      report.merge(core::apply_plan(plan, options.dry()));
-    }
-    auto account = os::find_user(rec.name);
-    auto home = os::lstat_path(spec.data_home);
-    if (account && home && *home && (*home)->is_dir() && (*home)->uid == account->uid) {
-      trees.push_back(core::repair_home_tree(spec.data_home, account->uid, account->gid, options.dry()));
-      const core::RepairResult& t = trees.back();
-      if (t.changed > 0 || !t.errors.empty()) {
-        const std::string what = std::to_string(t.changed) + " entries of '" + t.root + "' to " + rec.name;
-        core::ActionReport a{"repair-home", t.root, (options.dry_run ? "Would give " : "Gave ") + what,
-                             options.dry_run ? core::Status::planned : core::Status::changed, ""};
-        if (!t.errors.empty()) {
-          a.status = core::Status::failed;
-          a.error = t.errors.front();
-          ++report.failed;
-        } else if (!options.dry_run) {
-          ++report.changed;
-        }
-        report.actions.push_back(std::move(a));
-      } else {
-        ++report.ok;
-      }
-    }
-  }
-  for (const auto& t : trees) {
-    for (const auto& s : t.skipped) {
-      report.notes.push_back("Skipped '" + s + "': a hard link to a file the user does not own");
-    }
-    for (const auto& s : t.special) {
-      report.notes.push_back("Left '" + s + "' alone: a device, socket or FIFO is never given to the user");
-    }
+  {
+    ProgressDisplay progress(options, "home copy");
+    report = core::repair_users(config, registry, users, options.dry(), progress.counter());
   }
   render_report(options, "user repair", report);
   return static_cast<int>(report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
