@@ -18,11 +18,8 @@
 #include "aicactl/cli/progress.hpp"
 #include "aicactl/cli/render.hpp"
 #include "aicactl/core/cache/clean.hpp"
-#include "aicactl/core/cache/repair.hpp"
 #include "aicactl/core/plan/errors.hpp"
-#include "aicactl/core/plan/shared_acl.hpp"
-#include "aicactl/os/accounts.hpp"
-#include "aicactl/os/fs.hpp"
+#include "aicactl/os/text.hpp"
 
 namespace aicactl::cli {
 
@@ -88,17 +85,6 @@ std::vector<std::string> clean_selection(const core::Config& config, const Clean
                       "--yarn --hf --torch");
   }
   return out;
-}
-
-std::string human_bytes(std::uint64_t bytes) {
-  static constexpr std::array<const char*, 5> kUnits = {"B", "KiB", "MiB", "GiB", "TiB"};
-  auto value = static_cast<double>(bytes);
-  std::size_t unit = 0;
-  while (value >= 1024 && unit + 1 < kUnits.size()) {
-    value /= 1024;
-    ++unit;
-  }
-  return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, kUnits.at(unit));
 }
 
 const char* clean_status(const GlobalOptions& options, const core::CleanResult& r) {
@@ -169,12 +155,12 @@ void render_clean(const GlobalOptions& options, const std::vector<core::CleanRes
   }
   for (const auto& r : results) {
     if (r.errors.empty() && r.skipped.empty() && !r.missing) {
-      std::cout << (options.dry_run ? "Would free " : "Freed ") << human_bytes(r.bytes) << " in '" << r.root << "' ("
+      std::cout << (options.dry_run ? "Would free " : "Freed ") << os::human_size(r.bytes) << " in '" << r.root << "' ("
                 << r.files << " files, " << r.directories << " directories)\n";
     }
   }
-  std::cout << (options.dry_run ? "Would free " : "Freed ") << human_bytes(total.bytes) << " in total (" << total.bytes
-            << " bytes, " << total.files << " files, " << total.directories << " directories)\n";
+  std::cout << (options.dry_run ? "Would free " : "Freed ") << os::human_size(total.bytes) << " in total ("
+            << total.bytes << " bytes, " << total.files << " files, " << total.directories << " directories)\n";
 }
 
 using Listing = std::vector<std::pair<std::string, bool>>;

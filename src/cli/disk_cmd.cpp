@@ -19,6 +19,7 @@
 #include "aicactl/core/ops/disk.hpp"
 #include "aicactl/core/plan/errors.hpp"
 #include "aicactl/os/accounts.hpp"
+#include "aicactl/os/text.hpp"
 
 namespace aicactl::cli {
 namespace {
@@ -68,8 +69,8 @@ void print_rows(const std::vector<core::UsageRow>& rows, const std::string& inde
             << "  PATH\n";
   for (const auto& r : rows) {
     std::cout << indent << std::left << std::setw(6) << r.target.kind << ' ' << std::setw(16) << r.target.name
-              << std::right << ' ' << std::setw(7) << core::human_size(r.totals.disk_bytes) << ' ' << std::setw(9)
-              << core::human_size(r.totals.apparent_bytes) << ' ' << std::setw(9) << r.totals.entries << "  "
+              << std::right << ' ' << std::setw(7) << os::human_size(r.totals.disk_bytes) << ' ' << std::setw(9)
+              << os::human_size(r.totals.apparent_bytes) << ' ' << std::setw(9) << r.totals.entries << "  "
               << r.target.path << (r.target.only_uid ? " (own files)" : "") << (r.complete ? "" : " (incomplete)")
               << '\n';
   }
@@ -113,7 +114,7 @@ void render_check(const GlobalOptions& options, const core::DiskCheck& check,
     if (options.quiet && !m.alert && !m.inode_alert) {
       continue;  // -q (cron): only what alerts
     }
-    std::cout << m.path << ": disk " << m.used_pct << "% of " << core::human_size(m.size_bytes) << " (threshold "
+    std::cout << m.path << ": disk " << m.used_pct << "% of " << os::human_size(m.size_bytes) << " (threshold "
               << m.threshold << "%)";
     if (m.has_inodes) {
       std::cout << ", inodes " << m.inodes_pct << "% (threshold " << m.inode_threshold << "%)";

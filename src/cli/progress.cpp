@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "aicactl/core/ops/disk.hpp"
+#include "aicactl/os/text.hpp"
 
 namespace aicactl::cli {
 namespace {
@@ -67,7 +68,7 @@ void ProgressDisplay::draw() {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const auto rate = seconds > 0 ? static_cast<std::uint64_t>(static_cast<double>(entries) / seconds) : entries;
   (void)std::fprintf(stderr, "\raicactl: %s: %llu entries, %s, %llu entries/s\033[K", what_.c_str(),
-                     static_cast<unsigned long long>(entries), core::human_size(bytes).c_str(),
+                     static_cast<unsigned long long>(entries), os::human_size(bytes).c_str(),
                      static_cast<unsigned long long>(rate));
   (void)std::fflush(stderr);
   drawn_ = true;

@@ -15,9 +15,7 @@
 #include "aicactl/cli/lifecycle_cmd.hpp"
 #include "aicactl/cli/progress.hpp"
 #include "aicactl/cli/render.hpp"
-#include "aicactl/core/cache/repair.hpp"
 #include "aicactl/core/lifecycle/clock.hpp"
-#include "aicactl/core/lifecycle/subids.hpp"
 #include "aicactl/core/lifecycle/user_set.hpp"
 #include "aicactl/core/ops/disk.hpp"
 #include "aicactl/core/ops/doctor.hpp"
@@ -29,8 +27,7 @@
 #include "aicactl/core/users/users.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/fs.hpp"
-#include "aicactl/os/process.hpp"
-#include "aicactl/os/tree_ops.hpp"
+#include "aicactl/os/text.hpp"
 #include "aicactl/os/walk.hpp"
 
 namespace aicactl::cli {
@@ -359,7 +356,7 @@ int run_list(const GlobalOptions& options, const NamesOptions& o) {
                        padded(mark(r["account"].get<bool>()), 7) + " " + padded(mark(r["same_uid"].get<bool>()), 3) +
                        " " + padded(mark(r["link"].get<bool>()), 4) + " " + mark(r["home_owner"].get<bool>());
     if (o.usage) {
-      line += "    " + core::human_size(r["usage_bytes"].get<std::uint64_t>());
+      line += "    " + os::human_size(r["usage_bytes"].get<std::uint64_t>());
     }
     if (r["expired"].get<bool>()) {
       line += "  \u2717 expired " + r["expires"].get<std::string>();

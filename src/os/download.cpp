@@ -105,10 +105,6 @@ int on_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t /*ultot
 
 }  // namespace
 
-std::string download_unavailable() {
-  return curl().problem;
-}
-
 std::expected<std::uint64_t, DownloadError> download_to_fd(const std::string& url, int fd,
                                                            const DownloadProgress& progress) {
   const Curl& c = curl();

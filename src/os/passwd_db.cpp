@@ -13,6 +13,7 @@
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fd.hpp"
 #include "aicactl/os/fs.hpp"
+#include "aicactl/os/text.hpp"
 
 namespace aicactl::os {
 namespace {
@@ -41,14 +42,6 @@ std::vector<std::string> split(std::string_view s, char sep) {
     }
     start = pos + 1;
   }
-}
-
-std::string join(const std::vector<std::string>& parts, char sep) {
-  std::string out;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    out += (i == 0 ? "" : std::string(1, sep)) + parts[i];
-  }
-  return out;
 }
 
 Result<DbFile> load(const std::string& path, bool required) {
@@ -122,8 +115,8 @@ bool add_member(std::string& line, std::size_t index, const std::string& user) {
     return false;
   }
   members.push_back(user);
-  parts[index] = join(members, ',');
-  line = join(parts, ':');
+  parts[index] = join(members, ",");
+  line = join(parts, ":");
   return true;
 }
 

@@ -8,6 +8,7 @@
 
 #include "aicactl/core/plan/errors.hpp"
 #include "aicactl/os/accounts.hpp"
+#include "aicactl/os/text.hpp"
 
 namespace aicactl::core {
 namespace {
@@ -25,20 +26,7 @@ std::string group_text(gid_t gid) {
   return group ? group->name : std::to_string(gid);
 }
 
-std::string quoted(std::string_view path) {
-  return "'" + std::string(path) + "'";
-}
-
 // --- parsing -------------------------------------------------------------------------------
-
-std::string_view trim(std::string_view s) {
-  const auto b = s.find_first_not_of(kSpace);
-  if (b == std::string_view::npos) {
-    return {};
-  }
-  const auto e = s.find_last_not_of(kSpace);
-  return s.substr(b, e - b + 1);
-}
 
 // Only leading blanks: a file name may end in a space (getfacl does not escape it there).
 std::string_view trim_left(std::string_view s) {
@@ -100,7 +88,7 @@ class Parser {
       while (!raw.empty() && raw.back() == '\r') {
         raw.remove_suffix(1);
       }
-      const std::string_view line = trim(raw);
+      const std::string_view line = os::trim(raw, kSpace);
       if (line.empty()) {
         in_entries = false;
         block_open = false;
@@ -135,7 +123,7 @@ class Parser {
   }
 
  private:
-  static bool starts_block(std::string_view line) { return trim(line.substr(1)).starts_with("file:"); }
+  static bool starts_block(std::string_view line) { return os::trim(line.substr(1), kSpace).starts_with("file:"); }
 
   void header(std::string_view comment, AclRestoreEntry& e) {
     comment = trim_left(comment);
@@ -147,13 +135,13 @@ class Parser {
       e.path = acl_unquote(trim_left(comment.substr(5)));
       check_path(e.path);
     } else if (comment.starts_with("owner:")) {
-      e.owner = acl_unquote(trim(comment.substr(6)));
+      e.owner = acl_unquote(os::trim(comment.substr(6), kSpace));
       e.uid = resolve_user(e.owner);
     } else if (comment.starts_with("group:")) {
-      e.group = acl_unquote(trim(comment.substr(6)));
+      e.group = acl_unquote(os::trim(comment.substr(6), kSpace));
       e.gid = resolve_group(e.group);
     } else if (comment.starts_with("flags:")) {
-      const auto f = trim(comment.substr(6));
+      const auto f = os::trim(comment.substr(6), kSpace);
       if (f.size() != 3 || (f[0] != 's' && f[0] != '-') || (f[1] != 's' && f[1] != '-') ||
           (f[2] != 't' && f[2] != '-')) {
         bad("malformed flags '" + std::string(f) + "' (expected e.g. '-s-')");
@@ -193,7 +181,7 @@ class Parser {
       if (colon == std::string_view::npos) {
         return std::nullopt;
       }
-      auto field = trim(rest.substr(0, colon));
+      auto field = os::trim(rest.substr(0, colon), kSpace);
       rest = rest.substr(colon + 1);
       return field;
     };
@@ -223,7 +211,7 @@ class Parser {
     } else if (is(*tag, "mask") || is(*tag, "other")) {
       // The empty qualifier field may be missing (Solaris spelling "mask:rwx").
       const auto colon = rest.find(':');
-      if (colon != std::string_view::npos && trim(rest.substr(0, colon)).empty()) {
+      if (colon != std::string_view::npos && os::trim(rest.substr(0, colon), kSpace).empty()) {
         rest = rest.substr(colon + 1);
       }
     } else {
@@ -259,7 +247,7 @@ class Parser {
   }
 
   std::uint16_t perms(std::string_view rest, std::string_view line) const {
-    rest = trim(rest);
+    rest = os::trim(rest, kSpace);
     std::uint16_t perm = 0;
     std::size_t i = 0;
     if (!rest.empty() && rest.front() >= '0' && rest.front() <= '7') {
@@ -287,7 +275,7 @@ class Parser {
         bad("missing permissions in '" + std::string(line) + "'");
       }
     }
-    const auto tail = trim(rest.substr(i));
+    const auto tail = os::trim(rest.substr(i), kSpace);
     if (!tail.empty() && tail.front() != '#') {
       bad("unexpected '" + std::string(tail) + "' after the permissions in '" + std::string(line) + "'");
     }
@@ -409,7 +397,7 @@ ActionReport report_for(const std::string& shown, DryRun dry_run) {
   ActionReport r;
   r.kind = "restore-acl";
   r.target = shown;
-  r.description = (dry_run == DryRun::yes ? "Would set ACL of " : "Set ACL of ") + quoted(shown);
+  r.description = (dry_run == DryRun::yes ? "Would set ACL of " : "Set ACL of ") + os::quoted(shown);
   return r;
 }
 
@@ -425,17 +413,17 @@ void restore_one(const AclRestoreEntry& e, int dirfd, const std::string& name, A
     return fail_with(r, os::OsError{info.error().code, "stat", shown}.message() + ", skipped");
   }
   if (info->is_symlink()) {
-    return fail_with(r, quoted(shown) + " is a symlink, skipped");
+    return fail_with(r, os::quoted(shown) + " is a symlink, skipped");
   }
   const bool dir = info->is_dir();
   if (e.default_acl && !dir) {
-    return fail_with(r, quoted(shown) + " is not a directory but has a default ACL in the backup, skipped");
+    return fail_with(r, os::quoted(shown) + " is not a directory but has a default ACL in the backup, skipped");
   }
   const uid_t want_uid = e.uid.value_or(info->uid);
   const gid_t want_gid = e.gid.value_or(info->gid);
   if (!dir && info->nlink > 1 && info->uid != want_uid) {
-    return fail_with(r,
-                     quoted(shown) + " has " + std::to_string(info->nlink) + " hard links and another owner, skipped");
+    return fail_with(
+        r, os::quoted(shown) + " has " + std::to_string(info->nlink) + " hard links and another owner, skipped");
   }
   auto access = os::get_acl_at(dirfd, name.c_str(), os::AclKind::access, shown);
   if (!access) {
@@ -460,7 +448,7 @@ void restore_one(const AclRestoreEntry& e, int dirfd, const std::string& name, A
   std::string refused;
   if (!dir && (e.flags & ~info->mode & (S_ISUID | S_ISGID)) != 0) {
     want_special &= static_cast<mode_t>(~static_cast<mode_t>(S_ISUID | S_ISGID) | info->mode);
-    refused = "Not adding setuid/setgid to the file " + quoted(shown) + " (the backup has them)";
+    refused = "Not adding setuid/setgid to the file " + os::quoted(shown) + " (the backup has them)";
   }
   const bool same = want_access == current_access && want_default == current_default && want_uid == info->uid &&
                     want_gid == info->gid && (info->mode & kSpecialBits) == want_special;
@@ -577,7 +565,7 @@ void backup_tree(AclBackup& out, std::string root) {
     return;
   }
   if (info->is_symlink()) {
-    out.errors.push_back(quoted(root) + " is a symlink, not followed");
+    out.errors.push_back(os::quoted(root) + " is a symlink, not followed");
     return;
   }
   emit(out, holder.get(), name.c_str(), root, *info);
@@ -620,7 +608,7 @@ void backup_tree(AclBackup& out, std::string root) {
       continue;  // getfacl -R skips symlinks below its arguments too
     }
     if (st->is_dir() && !same_mount(*st, root_info)) {
-      out.notes.push_back(quoted(path) + " is on another mount, not entered");
+      out.notes.push_back(os::quoted(path) + " is on another mount, not entered");
       continue;
     }
     emit(out, at, entry.c_str(), path, *st);
@@ -754,10 +742,10 @@ Report restore_acls(const std::vector<AclRestoreEntry>& entries, std::string_vie
     const std::string shown = comps.empty() ? std::string(base) : os::join_path(base, e.path);
     ActionReport r = report_for(shown, dry_run);
     if (!e.owner.empty() && !e.uid) {
-      report.notes.push_back("Owner '" + e.owner + "' of " + quoted(shown) + " does not resolve, ignoring");
+      report.notes.push_back("Owner '" + e.owner + "' of " + os::quoted(shown) + " does not resolve, ignoring");
     }
     if (!e.group.empty() && !e.gid) {
-      report.notes.push_back("Group '" + e.group + "' of " + quoted(shown) + " does not resolve, ignoring");
+      report.notes.push_back("Group '" + e.group + "' of " + os::quoted(shown) + " does not resolve, ignoring");
     }
     if (comps.empty()) {
       restore_one(e, resolver.base_fd(), "", r, dry_run);
@@ -765,10 +753,10 @@ Report restore_acls(const std::vector<AclRestoreEntry>& entries, std::string_vie
       auto parent = resolver.parent_of(comps);
       if (!parent) {
         const int code = parent.error().code;
-        fail_with(r, code == ELOOP ? quoted(shown) + " is reached through a symlink, skipped"
-                     : code == EXDEV
-                         ? quoted(shown) + " is reached through a mount point in a directory others can write, skipped"
-                         : os::OsError{code, "open the directory of", shown}.message() + ", skipped");
+        fail_with(r, code == ELOOP   ? os::quoted(shown) + " is reached through a symlink, skipped"
+                     : code == EXDEV ? os::quoted(shown) +
+                                           " is reached through a mount point in a directory others can write, skipped"
+                                     : os::OsError{code, "open the directory of", shown}.message() + ", skipped");
       } else {
         restore_one(e, *parent, comps.back(), r, dry_run);
       }

@@ -17,6 +17,7 @@
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
 #include "aicactl/os/process_input.hpp"
+#include "aicactl/os/text.hpp"
 
 namespace aicactl::core {
 namespace {
@@ -324,7 +325,7 @@ std::string alert_mail(const Config& config, const DiskCheck& check, std::string
   for (const auto& list : check.consumers) {
     out << "\nTop consumers of " << list.mount << ":\n";
     for (const auto& row : list.rows) {
-      out << "  " << human_size(row.totals.disk_bytes) << "  " << row.target.kind << ' ' << row.target.name << "  "
+      out << "  " << os::human_size(row.totals.disk_bytes) << "  " << row.target.kind << ' ' << row.target.name << "  "
           << row.target.path << '\n';
     }
   }
@@ -373,39 +374,6 @@ std::vector<std::string> deliver(const Config& config, const DiskCheck& check) {
     }
   }
   return problems;
-}
-
-std::string human_size(std::uint64_t bytes) {
-  constexpr std::uint64_t kStep = 1024;
-  if (bytes < kStep) {
-    return std::to_string(bytes) + "B";
-  }
-  constexpr std::string_view kUnits = "KMGTPE";
-  double v = static_cast<double>(bytes);
-  std::size_t unit = 0;
-  v /= kStep;
-  while (v >= kStep && unit + 1 < kUnits.size()) {
-    v /= kStep;
-    ++unit;
-  }
-  std::array<char, 32> buf{};
-  if (v < 10) {
-    const double up = std::ceil(v * 10) / 10;
-    if (up < 10) {
-      (void)std::snprintf(buf.data(), buf.size(), "%.1f%c", up, kUnits[unit]);
-      return buf.data();
-    }
-    v = up;
-  }
-  double up = std::ceil(v);
-  if (up >= kStep && unit + 1 < kUnits.size()) {
-    up = 1;
-    ++unit;
-    (void)std::snprintf(buf.data(), buf.size(), "%.1f%c", up, kUnits[unit]);
-    return buf.data();
-  }
-  (void)std::snprintf(buf.data(), buf.size(), "%.0f%c", up, kUnits[unit]);
-  return buf.data();
 }
 
 }  // namespace aicactl::core

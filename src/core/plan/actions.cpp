@@ -16,6 +16,7 @@
 #include "aicactl/os/entry_ops.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
+#include "aicactl/os/text.hpp"
 
 namespace aicactl::core {
 namespace {
@@ -26,10 +27,6 @@ struct Overloaded : Ts... {
 };
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
-
-std::string quoted(const std::string& s) {
-  return "'" + s + "'";
-}
 
 std::string octal(mode_t mode) {
   char buf[16];
@@ -281,76 +278,78 @@ std::string describe(const Action& action, Tense t) {
   return std::visit(
       Overloaded{
           [&](const CreateGroup& a) {
-            return std::string(verb(t, "Would create", "Created")) + " group " + quoted(a.name);
+            return std::string(verb(t, "Would create", "Created")) + " group " + os::quoted(a.name);
           },
           [&](const CreateDirectory& a) {
-            return std::string(verb(t, "Would create", "Created")) + " directory " + quoted(a.path) +
+            return std::string(verb(t, "Would create", "Created")) + " directory " + os::quoted(a.path) +
                    " (root:" + a.group + " " + octal(a.mode) + ")";
           },
           [&](const SetOwnership& a) {
-            return std::string(verb(t, "Would change", "Changed")) + " owner of " + quoted(a.path) +
+            return std::string(verb(t, "Would change", "Changed")) + " owner of " + os::quoted(a.path) +
                    " to root:" + a.group;
           },
           [&](const SetMode& a) {
-            return std::string(verb(t, "Would change", "Changed")) + " mode of " + quoted(a.path) + " to " +
+            return std::string(verb(t, "Would change", "Changed")) + " mode of " + os::quoted(a.path) + " to " +
                    octal(a.mode);
           },
           [&](const SetSharedAcl& a) {
             return std::string(verb(t, "Would set", "Set")) +
                    (a.kind == os::AclKind::access ? " access ACL group:" : " default ACL group:") + a.group +
-                   ":rwx on " + quoted(a.path);
+                   ":rwx on " + os::quoted(a.path);
           },
           [&](const WriteFile& a) {
             return std::string(a.replace ? verb(t, "Would update", "Updated") : verb(t, "Would write", "Wrote")) + " " +
-                   quoted(a.path) + " (" + octal(a.mode) + ")" +
-                   (a.keep_old.empty()
-                        ? std::string()
-                        : std::string(verb(t, ", keeping", ", kept")) + " the edited file as " + quoted(a.keep_old));
+                   os::quoted(a.path) + " (" + octal(a.mode) + ")" +
+                   (a.keep_old.empty() ? std::string()
+                                       : std::string(verb(t, ", keeping", ", kept")) + " the edited file as " +
+                                             os::quoted(a.keep_old));
           },
-          [&](const Conflict& a) { return "Cannot manage " + quoted(a.path) + ": " + a.reason; },
+          [&](const Conflict& a) { return "Cannot manage " + os::quoted(a.path) + ": " + a.reason; },
           [&](const CreateAccount& a) {
-            return std::string(verb(t, "Would create", "Created")) + " account " + quoted(a.name) +
+            return std::string(verb(t, "Would create", "Created")) + " account " + os::quoted(a.name) +
                    (a.uid ? " (uid " + std::to_string(*a.uid) + ")" : std::string());
           },
           [&](const AddToGroup& a) {
-            return std::string(verb(t, "Would add", "Added")) + " " + quoted(a.user) + " to group " + quoted(a.group);
+            return std::string(verb(t, "Would add", "Added")) + " " + os::quoted(a.user) + " to group " +
+                   os::quoted(a.group);
           },
           [&](const CreateHome& a) {
-            return std::string(verb(t, "Would create", "Created")) + " home " + quoted(a.path) + " (" + a.user + " " +
-                   octal(a.mode) + (a.seed ? ", from /etc/skel)" : ")");
+            return std::string(verb(t, "Would create", "Created")) + " home " + os::quoted(a.path) + " (" + a.user +
+                   " " + octal(a.mode) + (a.seed ? ", from /etc/skel)" : ")");
           },
           [&](const MigrateHome& a) {
-            return std::string(verb(t, "Would move", "Moved")) + " the content of " + quoted(a.from) + " into " +
-                   quoted(a.to);
+            return std::string(verb(t, "Would move", "Moved")) + " the content of " + os::quoted(a.from) + " into " +
+                   os::quoted(a.to);
           },
           [&](const MakeSymlink& a) {
-            return std::string(verb(t, "Would link", "Linked")) + " " + quoted(a.link) + " -> " + quoted(a.target);
+            return std::string(verb(t, "Would link", "Linked")) + " " + os::quoted(a.link) + " -> " +
+                   os::quoted(a.target);
           },
           [&](const CompleteAccount& a) {
             std::string missing;
             for (const auto& m : a.missing) {
               missing += (missing.empty() ? "" : ", ") + m;
             }
-            return std::string(verb(t, "Would complete", "Completed")) + " the half-written " + quoted(a.name) +
+            return std::string(verb(t, "Would complete", "Completed")) + " the half-written " + os::quoted(a.name) +
                    " (missing: " + missing + ")";
           },
           [&](const RemoveLeftover& a) {
-            return std::string(verb(t, "Would remove", "Removed")) + " " + quoted(os::join_path(a.dir, a.name)) +
+            return std::string(verb(t, "Would remove", "Removed")) + " " + os::quoted(os::join_path(a.dir, a.name)) +
                    ", left by an interrupted run";
           },
           [&](const RemoveLink& a) {
-            return std::string(verb(t, "Would remove", "Removed")) + " link " + quoted(a.link);
+            return std::string(verb(t, "Would remove", "Removed")) + " link " + os::quoted(a.link);
           },
           [&](const DeleteAccount& a) {
-            return t == Tense::future ? "Would delete account " + quoted(a.name) + " (userdel, data kept)"
-                                      : "Deleted account " + quoted(a.name) + " (data kept)";
+            return t == Tense::future ? "Would delete account " + os::quoted(a.name) + " (userdel, data kept)"
+                                      : "Deleted account " + os::quoted(a.name) + " (data kept)";
           },
           [&](const ArchiveHome& a) {
-            return std::string(verb(t, "Would move", "Moved")) + " " + quoted(os::join_path(a.root, a.from)) + " to " +
-                   quoted(os::join_path(a.root, a.to));
+            return std::string(verb(t, "Would move", "Moved")) + " " + os::quoted(os::join_path(a.root, a.from)) +
+                   " to " + os::quoted(os::join_path(a.root, a.to));
           },
           [&](const PurgeHome& a) {
-            return std::string(verb(t, "Would delete", "Deleted")) + " " + quoted(os::join_path(a.dir, a.name)) +
+            return std::string(verb(t, "Would delete", "Deleted")) + " " + os::quoted(os::join_path(a.dir, a.name)) +
                    " and everything in it";
           },
       },

@@ -17,6 +17,7 @@
 #include "aicactl/os/entry_ops.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
+#include "aicactl/os/text.hpp"
 #include "aicactl/os/tree_ops.hpp"
 #include "aicactl/os/walk.hpp"
 
@@ -90,21 +91,6 @@ class CopySampler {
   Usage start_;
   std::jthread thread_;  // last: joined before the members it reads go
 };
-
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
-    s.pop_back();
-  }
-  return s;
-}
-
-std::string join(const std::vector<std::string>& parts, char sep) {
-  std::string out;
-  for (const auto& p : parts) {
-    out += (out.empty() ? "" : std::string(1, sep)) + p;
-  }
-  return out;
-}
 
 std::string random_suffix() {
   std::random_device rd;
@@ -224,7 +210,7 @@ os::Result<void> apply_create_account(const CreateAccount& a) {
     argv.insert(argv.end(), {"-g", a.primary_group});
   }
   if (!a.groups.empty()) {
-    argv.insert(argv.end(), {"-G", join(a.groups, ',')});
+    argv.insert(argv.end(), {"-G", os::join(a.groups, ",")});
   }
   if (!a.shell.empty()) {
     argv.insert(argv.end(), {"-s", a.shell});
@@ -409,7 +395,7 @@ os::Result<void> run_tool(const std::vector<std::string>& argv, const std::strin
     return std::unexpected(r.error());
   }
   if (r->exit_code != 0) {
-    return os::fail(argv.front() + " (" + trimmed(r->err) + ") for", target, 0);
+    return os::fail(argv.front() + " (" + std::string(os::trim(r->err)) + ") for", target, 0);
   }
   return {};
 }

@@ -17,6 +17,7 @@
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
 #include "aicactl/os/temp_dir.hpp"
+#include "aicactl/os/text.hpp"
 #include "aicactl/os/tree_ops.hpp"
 #include "aicactl/os/walk.hpp"
 
@@ -44,15 +45,8 @@ os::RunOptions clean_run(const std::string& tmpdir, mode_t umask) {
   return o;
 }
 
-std::string trimmed(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) {
-    s.pop_back();
-  }
-  return s;
-}
-
 std::string tail_of(const os::ProcessResult& r) {
-  std::string text = trimmed(r.err.empty() ? r.out : r.err);
+  std::string text{os::trim(r.err.empty() ? r.out : r.err)};
   if (text.size() > kOutputTail) {
     text = "..." + text.substr(text.size() - kOutputTail);
   }
@@ -152,7 +146,7 @@ std::string tool_version(const std::string& exe) {
   if (!r || r->exit_code != 0) {
     return "";
   }
-  std::string v = trimmed(r->out.empty() ? r->err : r->out);
+  std::string v{os::trim(r->out.empty() ? r->err : r->out)};
   if (auto nl = v.find('\n'); nl != std::string::npos) {
     v.resize(nl);
   }

@@ -11,6 +11,7 @@
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/passwd_db.hpp"
+#include "aicactl/os/text.hpp"
 
 namespace aicactl::core {
 namespace {
@@ -106,29 +107,25 @@ std::vector<std::string> chain_of(const std::string& path) {
   return chain;
 }
 
-std::string quoted(const std::string& s) {
-  return "'" + s + "'";
-}
-
 // The problem of one link of a trusted chain as it is now ("" when none).
 std::string current_trust_problem(const std::string& path, const PathState& st, bool leaf) {
   if (!st.error.empty()) {
     return st.error;
   }
   if (!st.info) {
-    return quoted(path) + " does not exist";
+    return os::quoted(path) + " does not exist";
   }
   if (st.info->is_symlink()) {
-    return quoted(path) + " is a symlink";
+    return os::quoted(path) + " is a symlink";
   }
   if (!leaf && !st.info->is_dir()) {
-    return quoted(path) + " is not a directory";
+    return os::quoted(path) + " is not a directory";
   }
   if (st.info->uid != 0) {
-    return quoted(path) + " is not owned by root";
+    return os::quoted(path) + " is not owned by root";
   }
   if ((st.info->perms() & 022U) != 0U) {
-    return quoted(path) + " is writable by group/other";
+    return os::quoted(path) + " is writable by group/other";
   }
   return "";
 }
@@ -159,8 +156,8 @@ void plan_file(const ServerSpec& spec, const FileSpec& file, const ServerState& 
   const PathState& st = state.paths.at(file.path);
   if (!file.trusted_path.empty()) {
     if (auto why = trust_problem(spec, state, file.trusted_path, TrustView::after_setup); !why.empty()) {
-      out.emplace_back(Conflict{file.path, "refusing to install a sudo rule for " + quoted(file.trusted_path) + ": " +
-                                               why +
+      out.emplace_back(Conflict{file.path, "refusing to install a sudo rule for " + os::quoted(file.trusted_path) +
+                                               ": " + why +
                                                " (whoever can write there could replace what sudo runs as root)"});
       return;
     }
@@ -249,7 +246,7 @@ std::string trust_problem(const ServerSpec& spec, const ServerState& state, cons
   for (const auto& p : chain) {
     const auto found = state.paths.find(p);
     if (found == state.paths.end()) {
-      return quoted(p) + " was not inspected";
+      return os::quoted(p) + " was not inspected";
     }
     const bool leaf = p == chain.front();
     std::string why = current_trust_problem(p, found->second, leaf);

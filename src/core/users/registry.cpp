@@ -297,10 +297,6 @@ Registry load_registry(const std::string& path) {
   return parse_registry(**text, path);
 }
 
-void save_registry(const std::string& path, const Registry& registry) {
-  value_or_throw(os::write_file_atomically(path, render_registry(registry), 0644, 0, 0));
-}
-
 std::map<std::string, gid_t> Registry::groups() const {
   std::map<std::string, gid_t> wanted;
   for (const auto& u : users) {

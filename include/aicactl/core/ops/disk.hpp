@@ -134,7 +134,4 @@ struct DiskCheck {
 // and sends wall and mail as configured. Returns the problems (each already a message).
 [[nodiscard]] std::vector<std::string> deliver(const Config& config, const DiskCheck& check);
 
-// du -h style, 1024-based, rounded up: "0B", "900B", "4.0K", "12M", "1.5G".
-[[nodiscard]] std::string human_size(std::uint64_t bytes);
-
 }  // namespace aicactl::core

@@ -76,8 +76,6 @@ struct Registry {
 [[nodiscard]] std::string render_registry(const Registry& registry);
 // Reads `path`; an absent file is an empty registry.
 [[nodiscard]] Registry load_registry(const std::string& path);
-// Writes atomically (root:root 0644).
-void save_registry(const std::string& path, const Registry& registry);
 
 // Validates YYYY-MM-DD; returns the problem or "".
 [[nodiscard]] std::string date_problem(std::string_view date);

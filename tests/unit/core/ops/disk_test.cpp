@@ -161,18 +161,6 @@ TEST(DiskTextfile, ParsesAsExpositionFormat) {
   EXPECT_NE(parse_exposition("# TYPE x gauge\nx 1").problem, "");
 }
 
-TEST(DiskHuman, SizesLikeDuH) {
-  EXPECT_EQ(human_size(0), "0B");
-  EXPECT_EQ(human_size(900), "900B");
-  EXPECT_EQ(human_size(1024), "1.0K");
-  EXPECT_EQ(human_size(1025), "1.1K");  // rounded up
-  EXPECT_EQ(human_size(4096), "4.0K");
-  EXPECT_EQ(human_size(10 * 1024), "10K");
-  EXPECT_EQ(human_size(12 * 1024 * 1024 + 1), "13M");
-  EXPECT_EQ(human_size(1024ULL * 1024 * 1024 * 3 / 2), "1.5G");
-  EXPECT_EQ(human_size(1024ULL * 1024 - 1), "1.0M");
-}
-
 TEST(DiskUsage, HomesByOwnerSharedTreesAndTop) {
   TempDir tmp;
   Config c = default_config();
