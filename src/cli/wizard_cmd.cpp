@@ -43,6 +43,7 @@ const std::vector<Entry>& menu() {
       {"4", "Check the server (doctor)", {"doctor"}, Mutating::no},
       {"5", "Clean every cache", {"cache", "clean", "--all"}, Mutating::yes},
       {"6", "Disk usage", {"disk", "usage"}, Mutating::no},
+      {"7", "GPU status", {"gpu", "status"}, Mutating::no},
   };
   return entries;
 }

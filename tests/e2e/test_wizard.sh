@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # aicactl wizard driven through tmux (send-keys, capture-pane) in the virtual server, as an admin
-# at a terminal: add a user through the numbered text menu (--text) and through whiptail; the
+# at a terminal: add a user through the numbered text menu (--text), through whiptail and, with
+# whiptail removed from the virtual server, through dialog; the
 # plan (--dry-run) is shown before anything changes; cancelling at the plan, or giving a bad
 # name, changes nothing. Not on a terminal it falls back to the text menu; --list-options prints
 # the menu with the command behind each entry.
@@ -8,6 +9,7 @@ source "$(dirname "$0")/lib/vserver.sh"
 vs_main "$@"
 command -v tmux >/dev/null || vs_skip "tmux is not installed on the host (scripts/bootstrap installs it)"
 command -v whiptail >/dev/null || vs_skip "whiptail is not installed on the host (scripts/bootstrap installs it)"
+command -v dialog >/dev/null || vs_skip "dialog is not installed on the host (scripts/bootstrap installs it)"
 
 vs_boot
 vs_setup
@@ -79,6 +81,16 @@ case $mode in
     wait_visible 'Apply this plan?'; shot plan; keys Tab Enter
     wait_visible 'Cancelled. Nothing was changed.'; keys Enter
     wait_visible 'Choose a task'; keys Tab Tab Enter ;;
+  dialog-add)
+    wait_visible 'Choose a task'; keys Enter
+    wait_visible 'User name'; keys erin Enter
+    wait_visible 'Apply this plan?'; shot plan; keys Enter
+    wait_visible '$ aicactl user add erin'; shot result; keys Enter
+    # dialog leaves its last box on the screen: Quit ('q', then Enter) until the wizard is gone.
+    for ((i = 0; i < 30; i++)); do
+      screen -S -5000 | grep -qF 'WIZARD-EXIT=' && break
+      keys q; sleep 0.3; keys Enter; sleep 0.7
+    done ;;
 esac
 wait_for 'WIZARD-EXIT='
 screen -S -5000
@@ -91,6 +103,7 @@ vs_aicactl wizard --list-options
 vs_assert_rc 0
 vs_assert_contains "$VS_OUT" "1  Add a user  (aicactl user add NAME; shows the --dry-run plan first)" "--list-options"
 vs_assert_contains "$VS_OUT" "aicactl doctor" "--list-options"
+vs_assert_contains "$VS_OUT" "7  GPU status  (aicactl gpu status)" "--list-options"
 
 vs_step "text menu: cancel at the plan, then a bad name: nothing changes"
 vs_snapshot before_text_cancel
@@ -134,9 +147,19 @@ vs_assert_contains "$VS_OUT" "WIZARD-EXIT=0" "the wizard's exit"
 vs_assert_ok 'getent passwd carol' "carol's account"
 vs_assert_eq /data/users/carol "$(vs_run 'readlink /home/carol')" "carol's /home link"
 
+vs_step "dialog (whiptail removed): add erin"
+vs_assert_ok 'rm /usr/bin/whiptail && ! command -v whiptail' "whiptail removed from the virtual server"
+drive dialog-add
+vs_assert_rc 0 "the dialog drive (add)"
+vs_assert_contains "$VS_OUT" 'aicactl --dry-run user add erin' "the plan in dialog's box"
+vs_assert_contains "$VS_OUT" "WIZARD-EXIT=0" "the wizard's exit"
+vs_assert_ok 'getent passwd erin' "erin's account"
+vs_assert_eq /data/users/erin "$(vs_run 'readlink /home/erin')" "erin's /home link"
+
 vs_step "not on a terminal: the text menu, read from stdin"
 vs_try vs_run "printf '3\nq\n' | aicactl wizard"
 vs_assert_rc 0 "aicactl wizard on a pipe"
+vs_assert_contains "$VS_OUT" "7) GPU status" "gpu status in the menu"
 vs_assert_contains "$VS_OUT" "1) Add a user" "the text menu on a pipe"
 vs_assert_contains "$VS_OUT" "carol" "user list through the wizard"
 

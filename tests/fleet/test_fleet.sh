@@ -11,7 +11,9 @@
 #   2. the second play changes nothing (changed=0 on every host);
 #   3. --check --diff on a host that drifted shows exactly that drift (aicactl's "Would ..."
 #      lines) on that host only, and changes nothing;
-#   4. a bad user name fails that task with aicactl's own message.
+#   4. a bad user name fails that task with aicactl's own message;
+#   5. docker_ids: present gave alice a sub-id range on every host (step 1), absent takes it away.
+#      (check mode for a new user with docker_ids: the range is a planned change.)
 # Usage (as root): AICACTL_DEB=build/aicactl_<version>_amd64.deb tests/fleet/test_fleet.sh
 # Exit: 0 pass, 1 fail, 77 skipped (not root, or a tool is missing: scripts/bootstrap installs them).
 set -euo pipefail
@@ -194,8 +196,8 @@ cat >"$work/site.yml" <<YML
           layout: {group: gpu-users}
           disk: {threshold: 90}
         aicactl_users:
-          - {name: alice, expires: "2099-12-31"}
-          - {name: bob}
+          - {name: alice, expires: "2099-12-31", docker_ids: present}
+          - {name: bob, docker_ids: absent}
           - {name: carol, state: absent}
 YML
 export ANSIBLE_CONFIG=$work/ansible.cfg ANSIBLE_COLLECTIONS_PATH=$repo/deploy/ansible ANSIBLE_FORCE_COLOR=0 \
@@ -227,6 +229,8 @@ for h in "${hosts[@]}"; do
   [[ $(on "$h" 'readlink /home/alice') == /data/users/alice ]] || fail "$h: /home/alice is not the link to /data/users/alice"
   on "$h" 'aicactl doctor >/dev/null' || fail "$h: aicactl doctor fails after the play"
   on "$h" 'grep -qx "threshold = 90" /data/system/config/aicactl.toml' || fail "$h: the config file lacks the role's value"
+  on "$h" 'grep -q "^alice:" /etc/subuid && grep -q "^alice:" /etc/subgid && ! grep -q "^bob:" /etc/subuid' \
+    || fail "$h: docker_ids: alice should have a sub-id range in /etc/subuid and /etc/subgid, bob none"
 done
 
 say "== 2. the second play changes nothing"
@@ -265,5 +269,14 @@ grep -q "TASK \[aicactl.server.aicactl : Users\]" <<<"$PLAY_OUT" || { dump; fail
 msg=$(printf '%s\n' "$PLAY_OUT" | grep -E '^failed: \[h1\]' || true)
 [[ $msg == *'"msg": "aicactl: error: '*'Bad Name'* ]] || { dump; fail "the failure does not carry aicactl's message: $msg"; }
 say "the failure: ${msg:0:300}"
+
+say "== 5. docker_ids: absent takes a range away; a new user's range is a change in check mode"
+play site.yml --limit h3 -e '{"aicactl_users": [{"name": "alice", "docker_ids": "absent"}]}'
+[[ $PLAY_RC == 0 && $(recap h3 changed) == 1 ]] || { dump; fail "h3: docker_ids absent should change alice's task, recap changed=$(recap h3 changed)"; }
+on h3 '! grep -q "^alice:" /etc/subuid && ! grep -q "^alice:" /etc/subgid' || fail "h3: alice's sub-id lines are still there"
+play site.yml --limit h3 --check --diff -e '{"aicactl_users": [{"name": "erin", "docker_ids": "present"}]}'
+[[ $PLAY_RC == 0 && $(recap h3 changed) == 1 ]] || { dump; fail "h3: a new user with docker_ids in check mode should be one change"; }
+grep -q "Would give 'erin' a sub-id range" <<<"$PLAY_OUT" || { dump; fail "the diff does not show erin's range"; }
+on h3 '! getent passwd erin && ! grep -q "^erin:" /etc/subuid' || fail "h3: check mode created erin or her range"
 
 say "PASS in $SECONDS s"

@@ -46,6 +46,13 @@ options:
     type: list
     elements: str
     default: []
+  docker_ids:
+    description: With I(state=present), C(present) runs C(aicactl docker enable NAME) after
+      C(user add) (a sub-id range in /etc/subuid and /etc/subgid for rootless Docker), C(absent)
+      runs C(aicactl docker disable NAME); unset leaves the ranges alone. In check mode, for a
+      user the task would create, the range is reported as a change without running aicactl.
+    type: str
+    choices: [present, absent]
   config:
     description: Configuration file (C(--config)); aicactl's default when unset.
     type: path
@@ -67,6 +74,7 @@ EXAMPLES = r"""
     name: alice
     expires: "2027-03-31"
     groups: [docker]
+    docker_ids: present
 
 - name: Bob is gone (his home stays on /data)
   aicactl.server.aicactl:
@@ -84,6 +92,14 @@ report:
   description: aicactl's --json report.
   returned: when aicactl printed one
   type: dict
+docker_report:
+  description: The --json report of C(docker enable) or C(docker disable) (I(docker_ids)).
+  returned: when that step ran
+  type: dict
+docker_command_line:
+  description: The argv of that step.
+  returned: when that step ran
+  type: list
 command_line:
   description: The argv that was run.
   returned: always
@@ -173,6 +189,22 @@ def command_args(module):
     return args + ["--", p["name"]]
 
 
+def account_exists(name):
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def docker_args(module):
+    """`docker enable|disable -- NAME` for docker_ids, None when it is unset or the user goes."""
+    p = module.params
+    if p["command"] != "user" or not p["docker_ids"] or p["state"] == "absent":
+        return None
+    return ["docker", "enable" if p["docker_ids"] == "present" else "disable", "--", p["name"]]
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -182,6 +214,7 @@ def main():
             state=dict(type="str", default="present", choices=["present", "absent"]),
             expires=dict(type="str"),
             groups=dict(type="list", elements="str", default=[]),
+            docker_ids=dict(type="str", choices=["present", "absent"]),
             config=dict(type="path"),
             binary=dict(type="path", default="/usr/sbin/aicactl"),
         ),
@@ -190,12 +223,28 @@ def main():
     args = command_args(module)
     if args is None:
         module.exit_json(changed=False, command_line=[], report=None)
+    docker = docker_args(module)
     argv, report = run(module, args)
     changes = changes_of(report)
-    result = dict(changed=bool(changes) or report.get("summary", {}).get("changed", 0) > 0, report=report,
-                  command_line=argv)
+    changed = bool(changes) or report.get("summary", {}).get("changed", 0) > 0
+    lines = [a.get("description", "") for a in changes]
+    result = dict(report=report, command_line=argv)
+    if docker and module.check_mode and not account_exists(module.params["name"]):
+        # user add --dry-run made no account, so docker enable would refuse the name: the range is
+        # part of what the task would change.
+        if docker[1] == "enable":
+            changed = True
+            lines.append("Would give '%s' a sub-id range (aicactl docker enable)" % module.params["name"])
+    elif docker:
+        docker_argv, docker_report = run(module, docker)
+        docker_changes = changes_of(docker_report)
+        changed = changed or bool(docker_changes) or docker_report.get("summary", {}).get("changed", 0) > 0
+        lines += [a.get("description", "") for a in docker_changes]
+        result["docker_report"] = docker_report
+        result["docker_command_line"] = docker_argv
+    result["changed"] = changed
     if module._diff:
-        result["diff"] = dict(prepared="\n".join(a.get("description", "") for a in changes) + ("\n" if changes else ""))
+        result["diff"] = dict(prepared="\n".join(lines) + ("\n" if lines else ""))
     module.exit_json(**result)
 
 
