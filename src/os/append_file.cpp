@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "aicactl/os/expected.hpp"
 #include "aicactl/os/fd.hpp"
 #include "aicactl/os/fs.hpp"
 
@@ -11,9 +12,7 @@ namespace aicactl::os {
 
 Result<void> append_to_file(std::string_view path, std::string_view data, mode_t mode) {
   auto parent = open_parent(path);
-  if (!parent) {
-    return std::unexpected(parent.error());
-  }
+  AICACTL_RETURN_IF_ERROR(parent);
   const UniqueFd fd(::openat(parent->first.get(), parent->second.c_str(),
                              O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, mode));
   if (!fd) {

@@ -8,15 +8,14 @@
 
 #include <random>
 
+#include "aicactl/os/expected.hpp"
 #include "aicactl/os/fs.hpp"
 
 namespace aicactl::os {
 
 Result<AtomicFile> AtomicFile::create(std::string_view path, mode_t mode, uid_t uid, gid_t gid) {
   auto parent = open_parent(path);
-  if (!parent) {
-    return std::unexpected(parent.error());
-  }
+  AICACTL_RETURN_IF_ERROR(parent);
   AtomicFile file;
   file.path_ = std::string(path);
   file.dir_ = std::move(parent->first);
@@ -122,9 +121,7 @@ Result<void> AtomicFile::commit() {
 
 Result<void> write_file_atomically(std::string_view path, std::string_view content, mode_t mode, uid_t uid, gid_t gid) {
   auto file = AtomicFile::create(path, mode, uid, gid);
-  if (!file) {
-    return std::unexpected(file.error());
-  }
+  AICACTL_RETURN_IF_ERROR(file);
   if (auto w = file->write(content); !w) {
     return w;
   }
@@ -186,9 +183,7 @@ std::vector<std::string> stale_temps(std::string_view dir) {
 
 Result<void> remove_stale_temp(std::string_view dir, const std::string& name) {
   auto fd = open_dir(dir);
-  if (!fd) {
-    return std::unexpected(fd.error());
-  }
+  AICACTL_RETURN_IF_ERROR(fd);
   const std::string shown = join_path(dir, name);
   UniqueFd held;  // keeps the flock until the name is gone
   if (!stale_at(fd->get(), name, held)) {

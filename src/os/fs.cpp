@@ -15,6 +15,8 @@
 #include <climits>
 #include <cstring>
 
+#include "aicactl/os/expected.hpp"
+
 namespace aicactl::os {
 namespace {
 
@@ -159,9 +161,7 @@ Result<std::pair<UniqueFd, std::string>> open_parent(std::string_view path) {
     return fail("find parent of", std::string(path), EINVAL);
   }
   auto dir = open_dir(slash == 0 ? std::string_view("/") : path.substr(0, slash));
-  if (!dir) {
-    return std::unexpected(dir.error());
-  }
+  AICACTL_RETURN_IF_ERROR(dir);
   return std::pair{std::move(*dir), std::move(name)};
 }
 
@@ -380,9 +380,7 @@ Result<std::optional<std::string>> read_file(std::string_view path) {
     return fail("open", std::string(path));
   }
   auto text = read_all(fd.get(), path);
-  if (!text) {
-    return std::unexpected(text.error());
-  }
+  AICACTL_RETURN_IF_ERROR(text);
   return std::optional<std::string>{std::move(*text)};
 }
 

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "aicactl/os/expected.hpp"
 #include "aicactl/os/fs.hpp"
 
 namespace aicactl::os {
@@ -23,20 +24,14 @@ namespace {
 // by others (created 0700 when missing).
 Result<UniqueFd> open_lock_file(const std::string& dir) {
   auto parent = open_parent(dir);
-  if (!parent) {
-    return std::unexpected(parent.error());
-  }
+  AICACTL_RETURN_IF_ERROR(parent);
   if (::mkdirat(parent->first.get(), parent->second.c_str(), 0700) != 0 && errno != EEXIST) {
     return fail("create lock directory", dir);
   }
   auto dfd = open_dir_at(parent->first.get(), parent->second.c_str(), dir);
-  if (!dfd) {
-    return std::unexpected(dfd.error());
-  }
+  AICACTL_RETURN_IF_ERROR(dfd);
   auto info = stat_fd(dfd->get());
-  if (!info) {
-    return std::unexpected(info.error());
-  }
+  AICACTL_RETURN_IF_ERROR(info);
   if (info->uid != 0 || (info->perms() & 022U) != 0U) {
     return fail("use lock directory (must be root-owned and not writable by others)", dir, EPERM);
   }
@@ -102,9 +97,7 @@ std::string flock_holder(int fd) {
 
 Result<ProcessLock> ProcessLock::acquire(const std::string& dir, LockWait wait) {
   auto fd = open_lock_file(dir);
-  if (!fd) {
-    return std::unexpected(fd.error());
-  }
+  AICACTL_RETURN_IF_ERROR(fd);
   const int op = LOCK_EX | (wait == LockWait::no ? LOCK_NB : 0);
   while (::flock(fd->get(), op) != 0) {
     if (errno != EINTR) {
@@ -117,9 +110,7 @@ Result<ProcessLock> ProcessLock::acquire(const std::string& dir, LockWait wait) 
 Result<ProcessLock> ProcessLock::acquire_within(const std::string& dir, std::chrono::milliseconds wait,
                                                 const std::function<void(const std::string& holder)>& on_wait) {
   auto fd = open_lock_file(dir);
-  if (!fd) {
-    return std::unexpected(fd.error());
-  }
+  AICACTL_RETURN_IF_ERROR(fd);
   const auto deadline = std::chrono::steady_clock::now() + wait;
   bool told = false;
   while (::flock(fd->get(), LOCK_EX | LOCK_NB) != 0) {
@@ -149,9 +140,7 @@ Result<UniqueFd> lock_file_at(int dirfd, const char* name, std::chrono::millisec
     return errno == ENOENT ? Result<UniqueFd>{} : fail("open lock file", path);
   }
   auto info = stat_fd(fd.get());
-  if (!info) {
-    return std::unexpected(info.error());
-  }
+  AICACTL_RETURN_IF_ERROR(info);
   if (!info->is_regular()) {
     return fail("lock (not a regular file)", path, EINVAL);
   }

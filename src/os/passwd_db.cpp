@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "aicactl/os/atomic_file.hpp"
+#include "aicactl/os/expected.hpp"
 #include "aicactl/os/fd.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/text.hpp"
@@ -44,15 +45,15 @@ std::vector<std::string> split(std::string_view s, char sep) {
   }
 }
 
-Result<DbFile> load(const std::string& path, bool required) {
+enum class Required { no, yes };
+
+Result<DbFile> load(const std::string& path, Required required) {
   DbFile db;
   db.path = path;
   auto info = lstat_path(path);
-  if (!info) {
-    return std::unexpected(info.error());
-  }
+  AICACTL_RETURN_IF_ERROR(info);
   if (!*info) {
-    if (required) {
+    if (required == Required::yes) {
       return fail("read", path, ENOENT);
     }
     return db;
@@ -61,9 +62,7 @@ Result<DbFile> load(const std::string& path, bool required) {
     return fail("read", path, EINVAL);
   }
   auto text = read_file(path);
-  if (!text) {
-    return std::unexpected(text.error());
-  }
+  AICACTL_RETURN_IF_ERROR(text);
   db.present = true;
   db.original = text->value_or("");
   db.mode = (*info)->perms();
@@ -140,13 +139,9 @@ Result<std::optional<Staged>> stage(const DbFile& db) {
     text += line + "\n";
   }
   auto backup = AtomicFile::create(db.path + "-", db.mode, db.uid, db.gid);
-  if (!backup) {
-    return std::unexpected(backup.error());
-  }
+  AICACTL_RETURN_IF_ERROR(backup);
   auto file = AtomicFile::create(db.path, db.mode, db.uid, db.gid);
-  if (!file) {
-    return std::unexpected(file.error());
-  }
+  AICACTL_RETURN_IF_ERROR(file);
   for (auto [f, content] :
        {std::pair{&*backup, std::string_view(db.original)}, std::pair{&*file, std::string_view(text)}}) {
     if (auto w = f->write(content); !w) {
@@ -232,10 +227,8 @@ Result<LocalAccounts> read_local_accounts(const std::string& etc_dir) {
   const std::pair<const char*, std::set<std::string>*> files[] = {
       {"passwd", &out.passwd}, {"shadow", &out.shadow}, {"group", &out.group}, {"gshadow", &out.gshadow}};
   for (const auto& [name, names] : files) {
-    auto db = load(join_path(etc_dir, name), false);
-    if (!db) {
-      return std::unexpected(db.error());
-    }
+    auto db = load(join_path(etc_dir, name), Required::no);
+    AICACTL_RETURN_IF_ERROR(db);
     if (std::string_view(name) == "shadow") {
       out.has_shadow = db->present;
     } else if (std::string_view(name) == "gshadow") {
@@ -253,13 +246,11 @@ Result<LocalAccounts> read_local_accounts(const std::string& etc_dir) {
 Result<BatchOutcome> apply_account_batch(const AccountBatch& batch, const std::string& etc_dir, long today,
                                          int lock_timeout_s) {
   auto lock = lock_account_files(etc_dir, lock_timeout_s);
-  if (!lock) {
-    return std::unexpected(lock.error());
-  }
-  auto passwd = load(join_path(etc_dir, "passwd"), true);
-  auto group = load(join_path(etc_dir, "group"), true);
-  auto shadow = load(join_path(etc_dir, "shadow"), false);
-  auto gshadow = load(join_path(etc_dir, "gshadow"), false);
+  AICACTL_RETURN_IF_ERROR(lock);
+  auto passwd = load(join_path(etc_dir, "passwd"), Required::yes);
+  auto group = load(join_path(etc_dir, "group"), Required::yes);
+  auto shadow = load(join_path(etc_dir, "shadow"), Required::no);
+  auto gshadow = load(join_path(etc_dir, "gshadow"), Required::no);
   for (const auto* r : {&passwd, &group, &shadow, &gshadow}) {
     if (!*r) {
       return std::unexpected(r->error());
@@ -366,9 +357,7 @@ Result<BatchOutcome> apply_account_batch(const AccountBatch& batch, const std::s
   std::vector<Staged> staged;
   for (auto* db : {&*gshadow, &*group, &*shadow, &*passwd}) {
     auto s = stage(*db);
-    if (!s) {
-      return std::unexpected(s.error());
-    }
+    AICACTL_RETURN_IF_ERROR(s);
     if (*s) {
       staged.push_back(std::move(**s));
     }

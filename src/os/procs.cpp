@@ -17,6 +17,7 @@
 #include <string_view>
 #include <thread>
 
+#include "aicactl/os/expected.hpp"
 #include "aicactl/os/fd.hpp"
 
 namespace aicactl::os {
@@ -149,9 +150,7 @@ Result<EndResult> end_processes(const std::function<bool(uid_t)>& owned, int gra
   const pid_t self = ::getpid();
   for (int round = 0; round < kRounds; ++round) {
     auto procs = list_processes(proc_root);
-    if (!procs) {
-      return std::unexpected(procs.error());
-    }
+    AICACTL_RETURN_IF_ERROR(procs);
     std::vector<Target> targets;
     for (const auto& p : *procs) {
       if (p.pid == self || !runs_as(p, owned)) {

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdlib>
 
+#include "aicactl/os/expected.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/tree_ops.hpp"
 
@@ -17,9 +18,7 @@ namespace aicactl::os {
 Result<TempDir> TempDir::create(std::string_view parent, std::string_view prefix) {
   TempDir t;
   auto dir = open_dir(parent);
-  if (!dir) {
-    return std::unexpected(dir.error());
-  }
+  AICACTL_RETURN_IF_ERROR(dir);
   std::string templ = join_path(parent, std::string(prefix) + "XXXXXX");
   // mkdtemp works by path; the parent was just opened without following symlinks and the new
   // directory is re-opened by name relative to that fd and checked to be ours.
@@ -30,9 +29,7 @@ Result<TempDir> TempDir::create(std::string_view parent, std::string_view prefix
   t.name_ = templ.substr(templ.find_last_of('/') + 1);
   t.parent_ = std::move(*dir);
   auto fd = open_dir_at(t.parent_.get(), t.name_.c_str(), t.path_);
-  if (!fd) {
-    return std::unexpected(fd.error());
-  }
+  AICACTL_RETURN_IF_ERROR(fd);
   t.dir_ = std::move(*fd);
   if (::flock(t.dir_.get(), LOCK_EX | LOCK_NB) != 0) {
     return fail("lock temporary directory", t.path_);
@@ -43,13 +40,9 @@ Result<TempDir> TempDir::create(std::string_view parent, std::string_view prefix
 Result<std::size_t> remove_stale_temp_dirs(std::string_view parent, std::string_view prefix) {
   const std::string parent_path(parent);
   auto dir = open_dir(parent_path);
-  if (!dir) {
-    return std::unexpected(dir.error());
-  }
+  AICACTL_RETURN_IF_ERROR(dir);
   auto names = list_dir(dir->get(), parent_path);
-  if (!names) {
-    return std::unexpected(names.error());
-  }
+  AICACTL_RETURN_IF_ERROR(names);
   std::size_t removed = 0;
   for (const auto& name : *names) {
     if (!name.starts_with(prefix)) {

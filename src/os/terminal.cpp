@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "aicactl/os/expected.hpp"
 #include "aicactl/os/fd.hpp"
 
 namespace aicactl::os {
@@ -82,13 +83,9 @@ Result<ProcessResult> run_captured(const std::function<int()>& fn) {
     ::_exit(rc);
   }
   auto code = wait_exit_code(pid, what);
-  if (!code) {
-    return std::unexpected(code.error());
-  }
+  AICACTL_RETURN_IF_ERROR(code);
   auto out = read_all_from_start(capture.get(), what);
-  if (!out) {
-    return std::unexpected(out.error());
-  }
+  AICACTL_RETURN_IF_ERROR(out);
   return ProcessResult{*code, std::move(*out), ""};
 }
 
@@ -129,13 +126,9 @@ Result<ProcessResult> run_on_terminal(const std::vector<std::string>& argv, cons
     return fail("start", exe, rc);
   }
   auto code = wait_exit_code(pid, exe);
-  if (!code) {
-    return std::unexpected(code.error());
-  }
+  AICACTL_RETURN_IF_ERROR(code);
   auto out = read_all_from_start(answer.get(), exe);
-  if (!out) {
-    return std::unexpected(out.error());
-  }
+  AICACTL_RETURN_IF_ERROR(out);
   return ProcessResult{*code, std::move(*out), ""};
 }
 

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "aicactl/os/expected.hpp"
 #include "aicactl/os/fd.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/walk.hpp"
@@ -31,9 +32,7 @@ std::uint64_t fnv(std::uint64_t h, const char* data, std::size_t n) {
 
 Result<void> remove_children(int fd, const std::string& shown, dev_t dev) {
   auto names = list_dir(fd, shown);
-  if (!names) {
-    return std::unexpected(names.error());
-  }
+  AICACTL_RETURN_IF_ERROR(names);
   for (const auto& n : *names) {
     const std::string path = join_path(shown, n);
     auto info = stat_at(fd, n.c_str());
@@ -53,9 +52,7 @@ Result<void> remove_children(int fd, const std::string& shown, dev_t dev) {
       return fail("remove (another file system is mounted there)", path, EXDEV);
     }
     auto sub = open_dir_at(fd, n.c_str(), path);
-    if (!sub) {
-      return std::unexpected(sub.error());
-    }
+    AICACTL_RETURN_IF_ERROR(sub);
     if (auto r = remove_children(sub->get(), path, dev); !r) {
       return r;
     }
@@ -237,9 +234,7 @@ Result<void> remove_tree_at(int dirfd, const char* name, const std::string& show
     return {};
   }
   auto fd = open_dir_at(dirfd, name, shown);
-  if (!fd) {
-    return std::unexpected(fd.error());
-  }
+  AICACTL_RETURN_IF_ERROR(fd);
   if (auto r = remove_children(fd->get(), shown, info->dev); !r) {
     return r;
   }
@@ -280,9 +275,7 @@ Result<TreeDigest> digest_tree(const std::string& root) {
     std::lock_guard lock(mutex);
     digest.emplace(std::move(rel), t);
   });
-  if (!summary) {
-    return std::unexpected(summary.error());
-  }
+  AICACTL_RETURN_IF_ERROR(summary);
   if (!summary->errors.empty()) {
     return std::unexpected(summary->errors.front());
   }

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <unordered_set>
 
+#include "aicactl/os/expected.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/walk.hpp"
 
@@ -70,9 +71,7 @@ Result<UsageScan> scan_usage(std::string_view root, const UsageOptions& options)
     ++t.entries;
   };
   auto walked = walk_tree(root, WalkOptions{threads, options.progress}, visit);
-  if (!walked) {
-    return std::unexpected(walked.error());
-  }
+  AICACTL_RETURN_IF_ERROR(walked);
   UsageScan scan;
   for (const auto& c : counts) {
     scan.totals.disk_bytes += c.totals.disk_bytes;
@@ -86,9 +85,7 @@ Result<UsageScan> scan_usage(std::string_view root, const UsageOptions& options)
 
 Result<FsStats> fs_stats(std::string_view path) {
   auto dir = open_dir(path);
-  if (!dir) {
-    return std::unexpected(dir.error());
-  }
+  AICACTL_RETURN_IF_ERROR(dir);
   struct statvfs st {};
   if (::fstatvfs(dir->get(), &st) != 0) {
     return fail("get file system statistics of", std::string(path));

@@ -17,6 +17,8 @@
 #include <ranges>
 #include <thread>
 
+#include "aicactl/os/expected.hpp"
+
 namespace aicactl::os {
 namespace {
 
@@ -78,9 +80,7 @@ class Walker {
       root.remove_suffix(1);
     }
     auto parent = open_parent(root);
-    if (!parent) {
-      return std::unexpected(parent.error());
-    }
+    AICACTL_RETURN_IF_ERROR(parent);
     auto info = stat_at(parent->first.get(), parent->second.c_str());
     if (!info) {
       return fail("stat", std::string(root), info.error().code);

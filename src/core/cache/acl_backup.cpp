@@ -8,6 +8,7 @@
 
 #include "aicactl/core/plan/errors.hpp"
 #include "aicactl/os/accounts.hpp"
+#include "aicactl/os/expected.hpp"
 #include "aicactl/os/text.hpp"
 
 namespace aicactl::core {
@@ -308,13 +309,9 @@ class Resolver {
 
   os::Result<void> open_base() {
     auto fd = os::open_dir(base_path_);
-    if (!fd) {
-      return std::unexpected(fd.error());
-    }
+    AICACTL_RETURN_IF_ERROR(fd);
     auto info = os::stat_fd(fd->get());
-    if (!info) {
-      return std::unexpected(info.error());
-    }
+    AICACTL_RETURN_IF_ERROR(info);
     base_info_ = *info;
     base_ = std::move(*fd);
     return {};
@@ -336,13 +333,9 @@ class Resolver {
       const os::FileInfo& parent = infos_.empty() ? base_info_ : infos_.back();
       const std::string& name = comps[names_.size()];
       auto fd = os::open_dir_at(at, name.c_str(), name);
-      if (!fd) {
-        return std::unexpected(fd.error());
-      }
+      AICACTL_RETURN_IF_ERROR(fd);
       auto info = os::stat_fd(fd->get());
-      if (!info) {
-        return std::unexpected(info.error());
-      }
+      AICACTL_RETURN_IF_ERROR(info);
       const bool mount =
           info->dev != parent.dev || (info->mnt_id != 0 && parent.mnt_id != 0 && info->mnt_id != parent.mnt_id);
       if (mount && (parent.uid != 0 || (parent.mode & 022) != 0)) {

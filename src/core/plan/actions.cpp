@@ -14,6 +14,7 @@
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/entry_ops.hpp"
+#include "aicactl/os/expected.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
 #include "aicactl/os/text.hpp"
@@ -59,17 +60,11 @@ struct TargetDir {
 
 os::Result<TargetDir> open_target(const std::string& path, const std::string& group) {
   auto gid = gid_of(group);
-  if (!gid) {
-    return std::unexpected(gid.error());
-  }
+  AICACTL_RETURN_IF_ERROR(gid);
   auto fd = os::open_dir(path);
-  if (!fd) {
-    return std::unexpected(fd.error());
-  }
+  AICACTL_RETURN_IF_ERROR(fd);
   auto info = os::stat_fd(fd->get());
-  if (!info) {
-    return std::unexpected(info.error());
-  }
+  AICACTL_RETURN_IF_ERROR(info);
   return TargetDir{std::move(*fd), *gid, *info};
 }
 
@@ -86,9 +81,7 @@ os::Result<void> apply_create_group(const CreateGroup& a) {
 os::Result<void> apply_complete_account(const CompleteAccount& a) {
   constexpr long kSecondsPerDay = 86400;
   auto out = os::apply_account_batch(a.batch, "/etc", static_cast<long>(std::time(nullptr) / kSecondsPerDay));
-  if (!out) {
-    return std::unexpected(out.error());
-  }
+  AICACTL_RETURN_IF_ERROR(out);
   if (!out->refused.empty()) {
     return os::fail(
         "complete the account files (" + out->refused.front().first + ": " + out->refused.front().second + ") for",
@@ -99,13 +92,9 @@ os::Result<void> apply_complete_account(const CompleteAccount& a) {
 
 os::Result<void> apply_create_directory(const CreateDirectory& a) {
   auto gid = gid_of(a.group);
-  if (!gid) {
-    return std::unexpected(gid.error());
-  }
+  AICACTL_RETURN_IF_ERROR(gid);
   auto parent = os::open_parent(a.path);
-  if (!parent) {
-    return std::unexpected(parent.error());
-  }
+  AICACTL_RETURN_IF_ERROR(parent);
   const char* name = parent->second.c_str();
   // Created closed, then opened by fd and given its owner and mode: the umask never matters.
   bool made = true;
@@ -116,9 +105,7 @@ os::Result<void> apply_create_directory(const CreateDirectory& a) {
     made = false;
   }
   auto fd = os::open_dir_at(parent->first.get(), name, a.path);
-  if (!fd) {
-    return std::unexpected(fd.error());
-  }
+  AICACTL_RETURN_IF_ERROR(fd);
   auto r = os::chown_fd(fd->get(), 0, *gid, a.path);
   if (r) {
     r = os::chmod_fd(fd->get(), a.mode, a.path);
@@ -133,9 +120,7 @@ os::Result<void> apply_create_directory(const CreateDirectory& a) {
 
 os::Result<void> apply_ownership(const SetOwnership& a) {
   auto dir = open_target(a.path, a.group);
-  if (!dir) {
-    return std::unexpected(dir.error());
-  }
+  AICACTL_RETURN_IF_ERROR(dir);
   if (auto r = os::chown_fd(dir->fd.get(), 0, dir->gid, a.path); !r) {
     return r;
   }
@@ -145,21 +130,15 @@ os::Result<void> apply_ownership(const SetOwnership& a) {
 
 os::Result<void> apply_mode(const SetMode& a) {
   auto fd = os::open_dir(a.path);
-  if (!fd) {
-    return std::unexpected(fd.error());
-  }
+  AICACTL_RETURN_IF_ERROR(fd);
   return os::chmod_fd(fd->get(), a.mode, a.path);
 }
 
 os::Result<void> apply_acl(const SetSharedAcl& a) {
   auto dir = open_target(a.path, a.group);
-  if (!dir) {
-    return std::unexpected(dir.error());
-  }
+  AICACTL_RETURN_IF_ERROR(dir);
   auto current = os::get_acl_at(dir->fd.get(), "", a.kind, a.path);
-  if (!current) {
-    return std::unexpected(current.error());
-  }
+  AICACTL_RETURN_IF_ERROR(current);
   const os::Acl want = a.kind == os::AclKind::access ? want_access_acl(*current, dir->info.mode, dir->gid)
                                                      : want_default_acl(*current, dir->info.mode, dir->gid);
   if (*current && **current == want) {
@@ -170,9 +149,7 @@ os::Result<void> apply_acl(const SetSharedAcl& a) {
 
 os::Result<void> remove_file(const std::string& path) {
   auto parent = os::open_parent(path);
-  if (!parent) {
-    return std::unexpected(parent.error());
-  }
+  AICACTL_RETURN_IF_ERROR(parent);
   return os::unlink_at(parent->first.get(), parent->second.c_str(), path);
 }
 
@@ -187,9 +164,7 @@ os::Result<void> keep_old_copy(const WriteFile& a) {
     return {};
   }
   auto current = os::read_file(a.path);
-  if (!current) {
-    return std::unexpected(current.error());
-  }
+  AICACTL_RETURN_IF_ERROR(current);
   if (!current->has_value()) {
     return {};
   }
@@ -204,9 +179,7 @@ os::Result<void> apply_write_file(const WriteFile& a) {
   gid_t gid = a.gid;
   if (!a.owner.empty()) {
     auto owner = detail::owner_of(a.owner);
-    if (!owner) {
-      return std::unexpected(owner.error());
-    }
+    AICACTL_RETURN_IF_ERROR(owner);
     std::tie(uid, gid) = *owner;
   }
   return os::write_file_atomically(a.path, a.content, a.mode, uid, gid);
@@ -221,31 +194,23 @@ os::Result<void> apply_sudoers_file(const WriteFile& a) {
     return os::fail("find visudo (is sudo installed?) to validate", a.path, ENOENT);
   }
   auto before = os::lstat_path(a.path);
-  if (!before) {
-    return std::unexpected(before.error());
-  }
+  AICACTL_RETURN_IF_ERROR(before);
   std::optional<std::string> previous;
   if (*before) {
     if (!(*before)->is_regular()) {
       return os::fail("replace (not a regular file)", a.path, 0);
     }
     auto text = os::read_file(a.path);
-    if (!text) {
-      return std::unexpected(text.error());
-    }
+    AICACTL_RETURN_IF_ERROR(text);
     previous = text->value_or("");
   }
   auto file = os::AtomicFile::create(a.path, a.mode, a.uid, a.gid);
-  if (!file) {
-    return std::unexpected(file.error());
-  }
+  AICACTL_RETURN_IF_ERROR(file);
   if (auto w = file->write(a.content); !w) {
     return w;
   }
   auto alone = os::run_program({visudo, "-c", "-f", file->temp_path()});
-  if (!alone) {
-    return std::unexpected(alone.error());
-  }
+  AICACTL_RETURN_IF_ERROR(alone);
   if (alone->exit_code != 0) {
     return os::fail("validate the new sudo rule (visudo -cf: " + first_line(*alone) + "), left unchanged:", a.path, 0);
   }

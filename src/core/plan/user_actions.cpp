@@ -15,6 +15,7 @@
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/entry_ops.hpp"
+#include "aicactl/os/expected.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
 #include "aicactl/os/text.hpp"
@@ -109,9 +110,7 @@ os::Result<void> chown_tree(const std::string& root, uid_t uid, gid_t gid) {
       first_error = e.path();
     }
   });
-  if (!summary) {
-    return std::unexpected(summary.error());
-  }
+  AICACTL_RETURN_IF_ERROR(summary);
   if (!first_error.empty()) {
     return os::fail("change owner of", first_error, EPERM);
   }
@@ -230,13 +229,9 @@ os::Result<void> apply_add_to_group(const AddToGroup& a) {
 
 os::Result<void> apply_create_home(const CreateHome& a) {
   auto owner = owner_of(a.user);
-  if (!owner) {
-    return std::unexpected(owner.error());
-  }
+  AICACTL_RETURN_IF_ERROR(owner);
   auto parent = os::open_parent(a.path);
-  if (!parent) {
-    return std::unexpected(parent.error());
-  }
+  AICACTL_RETURN_IF_ERROR(parent);
   const char* name = parent->second.c_str();
   // Root-only while it is being filled, handed over last: the user cannot race the seeding.
   bool resumed = false;
@@ -247,9 +242,7 @@ os::Result<void> apply_create_home(const CreateHome& a) {
     resumed = true;  // an interrupted creation: still root's, so everything in it is ours
   }
   auto fd = os::open_dir_at(parent->first.get(), name, a.path);
-  if (!fd) {
-    return std::unexpected(fd.error());
-  }
+  AICACTL_RETURN_IF_ERROR(fd);
   if (resumed) {
     auto info = os::stat_fd(fd->get());
     if (!info || info->uid != 0) {
@@ -275,9 +268,7 @@ os::Result<void> apply_create_home(const CreateHome& a) {
 
 os::Result<void> apply_migrate_home(const MigrateHome& a) {
   auto from_parent = os::open_parent(a.from);
-  if (!from_parent) {
-    return std::unexpected(from_parent.error());
-  }
+  AICACTL_RETURN_IF_ERROR(from_parent);
   auto from_fd = os::open_dir_at(from_parent->first.get(), from_parent->second.c_str(), a.from);
   auto to_fd = os::open_dir(a.to);
   if (!from_fd || !to_fd) {
@@ -301,9 +292,7 @@ os::Result<void> apply_migrate_home(const MigrateHome& a) {
   // Renamed when the kernel lets us, copied and verified when it says EXDEV: two mounts of one
   // file system have the same st_dev, yet rename between them fails, so only trying tells.
   auto moved = move_all(from_fd->get(), a.from, to_fd->get(), a.to, names);
-  if (!moved) {
-    return std::unexpected(moved.error());
-  }
+  AICACTL_RETURN_IF_ERROR(moved);
   if (!*moved && !names.empty()) {
     if (auto r = copy_verified(a.from, to_fd->get(), a.to, names); !r) {
       return r;
@@ -316,9 +305,7 @@ os::Result<void> apply_migrate_home(const MigrateHome& a) {
 
 os::Result<void> apply_make_symlink(const MakeSymlink& a) {
   auto parent = os::open_parent(a.link);
-  if (!parent) {
-    return std::unexpected(parent.error());
-  }
+  AICACTL_RETURN_IF_ERROR(parent);
   const int pfd = parent->first.get();
   const char* name = parent->second.c_str();
   if (auto info = os::stat_at(pfd, name); info && info->is_dir()) {
@@ -341,9 +328,7 @@ os::Result<void> apply_make_symlink(const MakeSymlink& a) {
 
 os::Result<void> apply_remove_link(const RemoveLink& a) {
   auto parent = os::open_parent(a.link);
-  if (!parent) {
-    return std::unexpected(parent.error());
-  }
+  AICACTL_RETURN_IF_ERROR(parent);
   if (os::read_link(a.link) != a.target) {  // replaced since the plan: not ours to remove
     return os::fail("remove link (it no longer points to '" + a.target + "')", a.link, 0);
   }
@@ -352,9 +337,7 @@ os::Result<void> apply_remove_link(const RemoveLink& a) {
 
 os::Result<void> apply_delete_account(const DeleteAccount& a) {
   auto r = os::run_program({"userdel", "--", a.name});
-  if (!r) {
-    return std::unexpected(r.error());
-  }
+  AICACTL_RETURN_IF_ERROR(r);
   if (r->exit_code != 0) {
     return os::fail("delete account (userdel: " + r->err + ")", a.name, 0);
   }
@@ -363,9 +346,7 @@ os::Result<void> apply_delete_account(const DeleteAccount& a) {
 
 os::Result<void> apply_archive_home(const ArchiveHome& a) {
   auto root = os::open_dir(a.root);
-  if (!root) {
-    return std::unexpected(root.error());
-  }
+  AICACTL_RETURN_IF_ERROR(root);
   if (auto made = os::ensure_dir_at(root->get(), "archive", 0700, os::join_path(a.root, "archive")); !made) {
     return made;
   }
@@ -375,9 +356,7 @@ os::Result<void> apply_archive_home(const ArchiveHome& a) {
 
 os::Result<void> apply_purge_home(const PurgeHome& a) {
   auto dir = os::open_dir(a.dir);
-  if (!dir) {
-    return std::unexpected(dir.error());
-  }
+  AICACTL_RETURN_IF_ERROR(dir);
   return os::remove_tree_at(dir->get(), a.name.c_str(), os::join_path(a.dir, a.name));
 }
 
@@ -391,9 +370,7 @@ os::Result<std::pair<uid_t, gid_t>> owner_of(const std::string& user) {
 
 os::Result<void> run_tool(const std::vector<std::string>& argv, const std::string& target) {
   auto r = os::run_program(argv);
-  if (!r) {
-    return std::unexpected(r.error());
-  }
+  AICACTL_RETURN_IF_ERROR(r);
   if (r->exit_code != 0) {
     return os::fail(argv.front() + " (" + std::string(os::trim(r->err)) + ") for", target, 0);
   }

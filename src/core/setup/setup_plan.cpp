@@ -16,7 +16,13 @@
 namespace aicactl::core {
 namespace {
 
-PathState inspect_path(const std::string& path, bool want_acl, bool want_content) {
+// What inspect_path reads besides the lstat: a directory's ACLs, a regular file's content.
+struct Want {
+  bool acl = false;
+  bool content = false;
+};
+
+PathState inspect_path(const std::string& path, Want want) {
   PathState st;
   auto info = os::lstat_path(path);
   if (!info) {
@@ -27,7 +33,7 @@ PathState inspect_path(const std::string& path, bool want_acl, bool want_content
   if (!st.info) {
     return st;
   }
-  if (want_acl && st.info->is_dir()) {
+  if (want.acl && st.info->is_dir()) {
     auto fd = os::open_dir(path);
     if (!fd) {
       st.error = fd.error().message();
@@ -40,7 +46,7 @@ PathState inspect_path(const std::string& path, bool want_acl, bool want_content
       st.default_acl = *d;
     }
   }
-  if (want_content && st.info->is_regular()) {
+  if (want.content && st.info->is_regular()) {
     auto text = os::read_file(path);
     if (!text) {
       st.error = text.error().message();
@@ -194,13 +200,13 @@ ServerState inspect(const ServerSpec& spec) {
   state.acl_supported =
       spec.acl_mode == AclMode::on || (spec.acl_mode == AclMode::automatic && acl_supported_at(spec.data_root));
   for (const auto& d : spec.dirs) {
-    state.paths[d.path] = inspect_path(d.path, d.shared, false);
+    state.paths[d.path] = inspect_path(d.path, {.acl = d.shared});
   }
   for (const auto& f : spec.files) {
-    state.paths[f.path] = inspect_path(f.path, false, true);
+    state.paths[f.path] = inspect_path(f.path, {.content = true});
   }
   for (const auto& l : spec.links) {
-    PathState st = inspect_path(l.path, false, false);
+    PathState st = inspect_path(l.path, {});
     if (st.info && st.info->is_symlink()) {
       st.link_target = os::read_link(l.path);
     }
@@ -233,7 +239,7 @@ ServerState inspect(const ServerSpec& spec) {
           }
           state.paths[p] = std::move(root);
         } else {
-          state.paths[p] = inspect_path(p, false, false);
+          state.paths[p] = inspect_path(p, {});
         }
       }
     }
