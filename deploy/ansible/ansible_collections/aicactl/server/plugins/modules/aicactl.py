@@ -155,18 +155,20 @@ def changes_of(report):
     return [a for a in report.get("actions", []) if a.get("status") in CHANGE_STATUSES]
 
 
-def is_known_user(module, name):
-    """Registered in aicactl's registry, or an account: what `user remove` accepts."""
-    rc, out, err = module.run_command([module.params["binary"], "--json", "user", "list"], check_rc=False)
-    if rc != 0:
-        module.fail_json(msg=error_message(out, err, rc), rc=rc, stdout=out, stderr=err)
-    if any(u.get("name") == name for u in json.loads(out).get("users", [])):
-        return True
+def account_exists(name):
     try:
         pwd.getpwnam(name)
         return True
     except KeyError:
         return False
+
+
+def is_known_user(module, name):
+    """Registered in aicactl's registry, or an account: what `user remove` accepts."""
+    rc, out, err = module.run_command([module.params["binary"], "--json", "user", "list"], check_rc=False)
+    if rc != 0:
+        module.fail_json(msg=error_message(out, err, rc), rc=rc, stdout=out, stderr=err)
+    return any(u.get("name") == name for u in json.loads(out).get("users", [])) or account_exists(name)
 
 
 def command_args(module):
@@ -187,14 +189,6 @@ def command_args(module):
     for g in p["groups"]:
         args += ["-g", g]
     return args + ["--", p["name"]]
-
-
-def account_exists(name):
-    try:
-        pwd.getpwnam(name)
-        return True
-    except KeyError:
-        return False
 
 
 def docker_args(module):
