@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "aicactl/core/sessions/settings.hpp"
+
 namespace aicactl::core::sessions {
 
 inline constexpr std::string_view kMaxApiVersion = "1.41";
@@ -24,8 +26,6 @@ inline constexpr std::string_view kExpiresLabel = "aicactl.expires";
 inline constexpr std::string_view kContainerPrefix = "aicactl-session-";
 inline constexpr unsigned kSshdPort = 2222;  // sshd's port inside the container (> 1024: no capability)
 inline constexpr std::string_view kSshdCommand = "/usr/local/sbin/aicactl-session-sshd";
-
-enum class GpuMode { device_requests, runtime };
 
 // Everything a session's container is made of (see container_body).
 struct ContainerSpec {
