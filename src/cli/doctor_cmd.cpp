@@ -4,9 +4,11 @@
 
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/render.hpp"
+#include "aicactl/core/lifecycle/clock.hpp"
 #include "aicactl/core/lifecycle/subids.hpp"
 #include "aicactl/core/ops/doctor.hpp"
 #include "aicactl/core/plan/errors.hpp"
+#include "aicactl/core/sessions/service.hpp"
 #include "aicactl/core/setup/spec.hpp"
 #include "aicactl/core/users/registry.hpp"
 #include "aicactl/core/watch/watcher.hpp"
@@ -31,6 +33,9 @@ int run_doctor(const GlobalOptions& options) {
     }
     const auto subids = core::subid_checks(registry);
     report.checks.insert(report.checks.end(), subids.begin(), subids.end());
+    for (auto& c : core::sessions::session_checks(config, core::lifecycle_now())) {
+      report.checks.push_back(core::Check{std::move(c.name), c.ok, std::move(c.detail)});
+    }
   }
   report.checks.insert(report.checks.begin(), std::move(volume));
   if (::geteuid() != 0 && !report.ok()) {

@@ -4,9 +4,11 @@
 
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/render.hpp"
+#include "aicactl/core/lifecycle/clock.hpp"
 #include "aicactl/core/lifecycle/subids.hpp"
 #include "aicactl/core/ops/recover.hpp"
 #include "aicactl/core/plan/errors.hpp"
+#include "aicactl/core/sessions/service.hpp"
 #include "aicactl/core/setup/setup_plan.hpp"
 #include "aicactl/core/setup/spec.hpp"
 #include "aicactl/core/users/account_batch.hpp"
@@ -54,6 +56,10 @@ int run_recover(const GlobalOptions& options) {
   core::Plan subids;
   subids.items = core::plan_subids(registry);
   report.merge(core::apply_plan(subids, options.dry()));
+  // 5. GPU sessions: expired ones ended, the rest reconciled with the engine (when one answers)
+  const auto sessions = core::sessions::recover_sessions(config, core::lifecycle_now(), options.dry());
+  report.notes.insert(report.notes.end(), sessions.lines.begin(), sessions.lines.end());
+  report.failed += sessions.failed;
   if (users_failed > 0) {  // a warning only when something is wrong; the summary line says the rest
     report.notes.push_back(std::to_string(registry.users.size() - users_failed) + " of " +
                            std::to_string(registry.users.size()) + " users recovered");

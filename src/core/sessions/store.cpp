@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <sys/random.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <ctime>
@@ -23,7 +24,8 @@ constexpr std::int64_t kHour = 60 * kMinute;
 constexpr std::int64_t kDay = 24 * kHour;
 constexpr std::size_t kIdBytes = 6;
 
-constexpr const char* kSchema = R"(
+// Version 1 as it was first shipped; a new database is made as v1 and upgraded like an old one.
+constexpr const char* kSchemaV1 = R"(
 CREATE TABLE sessions (
   id TEXT PRIMARY KEY,
   user TEXT NOT NULL,
@@ -36,6 +38,14 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_user ON sessions(user);
 CREATE INDEX sessions_expires ON sessions(expires);
 PRAGMA user_version = 1;
+)";
+
+constexpr const char* kUpgradeV2 = R"(
+ALTER TABLE sessions ADD COLUMN image TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN nano_cpus INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN memory INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN gpu_mode TEXT NOT NULL DEFAULT '';
+PRAGMA user_version = 2;
 )";
 
 std::optional<std::uint64_t> number(std::string_view s) {
@@ -115,7 +125,8 @@ void exec(sqlite3* db, const std::string& path, const char* sql, const char* doi
   }
 }
 
-constexpr const char* kColumns = "SELECT id, user, port, slice, container, created, expires FROM sessions ";
+constexpr const char* kColumns =
+    "SELECT id, user, port, slice, container, created, expires, image, nano_cpus, memory, gpu_mode FROM sessions ";
 
 Session read_row(const Statement& s) {
   return Session{s.text(0).value_or(""),
@@ -124,7 +135,11 @@ Session read_row(const Statement& s) {
                  s.text(3),
                  s.text(4).value_or(""),
                  s.integer(5),
-                 s.integer(6)};
+                 s.integer(6),
+                 s.text(7).value_or(""),
+                 s.integer(8),
+                 s.integer(9),
+                 s.text(10).value_or("")};
 }
 
 std::string new_id() {
@@ -133,7 +148,7 @@ std::string new_id() {
     throw Error(ExitCode::failure, "getrandom failed");
   }
   static constexpr std::string_view kHex = "0123456789abcdef";
-  std::string id = "s";
+  std::string id;
   for (const unsigned char b : bytes) {
     id += kHex[b >> 4U];
     id += kHex[b & 0xfU];
@@ -166,6 +181,11 @@ class Transaction {
 };
 
 }  // namespace
+
+bool valid_session_id(std::string_view id) {
+  return id.size() == 2 * kIdBytes &&
+         std::ranges::all_of(id, [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
 
 PortRange parse_port_range(std::string_view text, const std::string& what) {
   const auto dash = text.find('-');
@@ -219,11 +239,15 @@ Store Store::open(const std::string& path) {
   exec(db, path, "PRAGMA journal_mode=WAL", "switch to WAL");
   exec(db, path, "PRAGMA foreign_keys=ON", "set pragmas");
   const int version = store.schema_version();
-  if (version == 0) {
+  if (version < kSchemaVersion) {
     Transaction t(db, path);
-    // Another process may have created it between our check and our lock.
-    if (store.schema_version() == 0) {
-      exec(db, path, kSchema, "create the schema");
+    // Another process may have created or upgraded it between our check and our lock.
+    const int now = store.schema_version();
+    if (now == 0) {
+      exec(db, path, kSchemaV1, "create the schema");
+    }
+    if (now < 2) {
+      exec(db, path, kUpgradeV2, "upgrade the schema to version 2");
     }
     t.commit();
   } else if (version > kSchemaVersion) {
@@ -290,17 +314,28 @@ Session Store::allocate(const NewSession& request, PortRange ports, unsigned max
     throw Error(ExitCode::failure, "No free port in " + std::to_string(ports.first) + "-" + std::to_string(ports.last) +
                                        " ([sessions] ports): every one is held by a session");
   }
-  Session session{new_id(), request.user, *port, slice, "", request.now, request.now + request.ttl};
-  Statement s(
-      db_, path_,
-      "INSERT INTO sessions (id, user, port, slice, container, created, expires) VALUES (?, ?, ?, ?, '', ?, ?)");
+  Session session{new_id(),
+                  request.user,
+                  *port,
+                  slice,
+                  "",
+                  request.now,
+                  request.now + request.ttl,
+                  request.image,
+                  request.nano_cpus,
+                  request.memory,
+                  slice ? request.gpu_mode : std::string()};
+  Statement s(db_, path_,
+              "INSERT INTO sessions (id, user, port, slice, container, created, expires, image, nano_cpus, memory, "
+              "gpu_mode) VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?)");
   s.bind(1, session.id).bind(2, session.user).bind(3, static_cast<std::int64_t>(session.port));
   if (slice) {
     s.bind(4, *slice);
   } else {
     s.bind_null(4);
   }
-  s.bind(5, session.created).bind(6, session.expires);
+  s.bind(5, session.created).bind(6, session.expires).bind(7, session.image).bind(8, session.nano_cpus);
+  s.bind(9, session.memory).bind(10, session.gpu_mode);
   s.step("record the session");
   t.commit();
   return session;

@@ -9,6 +9,7 @@
 
 #include "aicactl/core/lifecycle/settings_toml.hpp"
 #include "aicactl/core/plan/errors.hpp"
+#include "aicactl/core/sessions/settings_toml.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/fs.hpp"
 
@@ -268,13 +269,13 @@ Config parse_config(std::string_view text, const std::string& origin) {
   } catch (const std::exception& e) {
     throw Error(ExitCode::bad_data, "Failed to parse configuration '" + origin + "': " + e.what());
   }
-  const std::set<std::string> sections = {"layout",  "caches", "models", "acl",   "system",
-                                          "recover", "disk",   "apps",   "clean", "lifecycle"};
+  const std::set<std::string> sections = {"layout", "caches", "models", "acl",       "system",  "recover",
+                                          "disk",   "apps",   "clean",  "lifecycle", "sessions"};
   for (const auto& [section, value] : root.as_table()) {
     if (sections.count(section) == 0) {
       bad(origin, section,
           "is not a known section (known: layout, caches, models, acl, system, recover, disk, apps, clean, "
-          "lifecycle)");
+          "lifecycle, sessions)");
     }
     const auto& table = table_at(value, origin, section);
     if (section == "caches") {
@@ -291,6 +292,10 @@ Config parse_config(std::string_view text, const std::string& origin) {
     }
     if (section == "lifecycle") {
       parse_lifecycle(table, origin, c.lifecycle);
+      continue;
+    }
+    if (section == "sessions") {
+      parse_sessions(table, origin, c.sessions);
       continue;
     }
     for (const auto& [name, v] : table) {
@@ -459,6 +464,7 @@ std::string render_config(const Config& c) {
   out << "\n[clean]\n"
       << "incomplete_min_age_hours = " << c.clean_incomplete_hours << "\n";
   out << render_lifecycle(c.lifecycle);
+  out << render_sessions(c.sessions);
   return out.str();
 }
 

@@ -274,6 +274,11 @@ std::vector<std::vector<std::string>> sudo_argvs(const Config& c) {
   argvs.push_back({bin, "disk", "check"});
   argvs.push_back({bin, "disk", "usage", "--mine"});
   argvs.push_back({bin, "docker", "enable", "--self"});
+  // GPU sessions: the only forms with a wildcard; aicactl accepts after it only --mig PROFILE and
+  // --ttl TTL (create) or one session id (delete), and only the caller's own sessions.
+  argvs.push_back({bin, "session", "create", "--self"});
+  argvs.push_back({bin, "session", "create", "--self", "*"});
+  argvs.push_back({bin, "session", "delete", "--self", "*"});
   return argvs;
 }
 
@@ -296,7 +301,7 @@ std::string render_sudoers(const Config& c) {
   for (const auto& argv : sudo_argvs(c)) {
     std::string line;
     for (const auto& word : argv) {
-      line += (line.empty() ? "" : " ") + sudoers_word(word);
+      line += (line.empty() ? "" : " ") + (word == "*" ? word : sudoers_word(word));
     }
     list += (list.empty() ? "\\\n    " : ", \\\n    ") + line;
   }
@@ -319,7 +324,10 @@ std::string render_cron(const Config& c) {
          bin + " --quiet disk check\n" +
          "# Daily: expiry notices once each, then expired accounts revoked and their sessions ended.\n"
          "23 6 * * * root " +
-         bin + " --quiet user expire\n";
+         bin + " --quiet user expire\n" +
+         "# Every minute: expired GPU sessions ended, the session database reconciled with the engine.\n"
+         "* * * * * root " +
+         bin + " --quiet session reap\n";
 }
 
 std::string render_logrotate(const Config& c) {

@@ -17,7 +17,9 @@ struct sqlite3;
 
 namespace aicactl::core::sessions {
 
-inline constexpr int kSchemaVersion = 1;
+// 1: id, user, port, slice, container, times. 2: + image, nano_cpus, memory, gpu_mode (what
+// re-creating a session's container needs); a v1 database is upgraded in place when opened.
+inline constexpr int kSchemaVersion = 2;
 
 struct PortRange {
   unsigned first = 0;
@@ -39,6 +41,10 @@ struct Session {
   std::string container;             // engine container id; "" until it is created
   std::int64_t created = 0;
   std::int64_t expires = 0;
+  std::string image;
+  std::int64_t nano_cpus = 0;  // 0: no limit
+  std::int64_t memory = 0;     // bytes; 0: no limit
+  std::string gpu_mode;        // "device-requests" or "runtime" ("" without a slice)
 };
 
 struct NewSession {
@@ -46,7 +52,14 @@ struct NewSession {
   std::vector<std::string> slices;  // acceptable slices, first free one wins; empty: no GPU
   std::int64_t now = 0;
   std::int64_t ttl = 0;
+  std::string image;
+  std::int64_t nano_cpus = 0;
+  std::int64_t memory = 0;
+  std::string gpu_mode;
 };
+
+// Whether `id` has the form of a session id (12 lower-case hex digits).
+[[nodiscard]] bool valid_session_id(std::string_view id);
 
 class Store {
  public:

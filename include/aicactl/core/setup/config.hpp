@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "aicactl/core/lifecycle/settings.hpp"
+#include "aicactl/core/sessions/settings.hpp"
 
 namespace aicactl::core {
 
@@ -55,7 +56,8 @@ struct Config {
   // (huggingface_hub's partial blobs) modified less than this many hours ago.
   int clean_incomplete_hours = 24;
   LifecycleConfig lifecycle;
-  std::string source;  // the file it was read from; "" when it is the built-in defaults
+  SessionsConfig sessions;  // [sessions]: GPU sessions (core/sessions)
+  std::string source;       // the file it was read from; "" when it is the built-in defaults
 
   [[nodiscard]] std::string under_root(std::string_view relative) const;
   // Absolute paths of every enabled cache and model directory (the shared trees).

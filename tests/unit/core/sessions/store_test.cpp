@@ -41,7 +41,7 @@ TEST(SessionStore, CreatesTheSchemaInWalMode) {
   // Opening again keeps the data.
   {
     Store again = Store::open(tmp.sub("sessions.db"));
-    (void)again.allocate({"alice", {}, kNow, 60}, {10000, 10010}, 0);
+    (void)again.allocate({"alice", {}, kNow, 60, "", 0, 0, ""}, {10000, 10010}, 0);
   }
   EXPECT_EQ(Store::open(tmp.sub("sessions.db")).list().size(), 1U);
 }
@@ -62,24 +62,24 @@ TEST(SessionStore, RefusesANewerSchemaAndACorruptFile) {
 TEST(SessionStore, AllocatesLowestFreePortAndFreesOnRemove) {
   const test::TempDir tmp;
   Store store = Store::open(tmp.sub("s.db"));
-  const Session a = store.allocate({"alice", {}, kNow, 3600}, {10000, 10002}, 0);
-  const Session b = store.allocate({"bob", {}, kNow, 3600}, {10000, 10002}, 0);
+  const Session a = store.allocate({"alice", {}, kNow, 3600, "", 0, 0, ""}, {10000, 10002}, 0);
+  const Session b = store.allocate({"bob", {}, kNow, 3600, "", 0, 0, ""}, {10000, 10002}, 0);
   EXPECT_EQ(a.port, 10000U);
   EXPECT_EQ(b.port, 10001U);
   EXPECT_EQ(a.expires, kNow + 3600);
   EXPECT_NE(a.id, b.id);
   EXPECT_TRUE(store.remove(a.id));
   EXPECT_FALSE(store.remove(a.id));
-  EXPECT_EQ(store.allocate({"carol", {}, kNow, 60}, {10000, 10002}, 0).port, 10000U);
+  EXPECT_EQ(store.allocate({"carol", {}, kNow, 60, "", 0, 0, ""}, {10000, 10002}, 0).port, 10000U);
 }
 
 TEST(SessionStore, PortExhaustionIsAClearErrorAndRecordsNothing) {
   const test::TempDir tmp;
   Store store = Store::open(tmp.sub("s.db"));
-  (void)store.allocate({"alice", {}, kNow, 60}, {10000, 10001}, 0);
-  (void)store.allocate({"alice", {}, kNow, 60}, {10000, 10001}, 0);
+  (void)store.allocate({"alice", {}, kNow, 60, "", 0, 0, ""}, {10000, 10001}, 0);
+  (void)store.allocate({"alice", {}, kNow, 60, "", 0, 0, ""}, {10000, 10001}, 0);
   try {
-    (void)store.allocate({"bob", {}, kNow, 60}, {10000, 10001}, 0);
+    (void)store.allocate({"bob", {}, kNow, 60, "", 0, 0, ""}, {10000, 10001}, 0);
     FAIL() << "a third port out of two";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()), "No free port in 10000-10001 ([sessions] ports): every one is held by a session");
@@ -92,30 +92,31 @@ TEST(SessionStore, ASliceIsNeverGivenTwice) {
   const test::TempDir tmp;
   Store store = Store::open(tmp.sub("s.db"));
   const std::vector<std::string> migs{"MIG-a", "MIG-b"};
-  const Session a = store.allocate({"alice", migs, kNow, 60}, {10000, 10010}, 0);
-  const Session b = store.allocate({"bob", migs, kNow, 60}, {10000, 10010}, 0);
+  const Session a = store.allocate({"alice", migs, kNow, 60, "", 0, 0, ""}, {10000, 10010}, 0);
+  const Session b = store.allocate({"bob", migs, kNow, 60, "", 0, 0, ""}, {10000, 10010}, 0);
   EXPECT_EQ(a.slice, std::optional<std::string>("MIG-a"));
   EXPECT_EQ(b.slice, std::optional<std::string>("MIG-b"));
-  EXPECT_EQ(code_of([&] { (void)store.allocate({"carol", migs, kNow, 60}, {10000, 10010}, 0); }), 1);
-  EXPECT_EQ(code_of([&] { (void)store.allocate({"carol", {"MIG-a"}, kNow, 60}, {10000, 10010}, 0); }), 1);
+  EXPECT_EQ(code_of([&] { (void)store.allocate({"carol", migs, kNow, 60, "", 0, 0, ""}, {10000, 10010}, 0); }), 1);
+  EXPECT_EQ(code_of([&] { (void)store.allocate({"carol", {"MIG-a"}, kNow, 60, "", 0, 0, ""}, {10000, 10010}, 0); }), 1);
   EXPECT_EQ(store.list().size(), 2U);
   ASSERT_TRUE(store.remove(a.id));
-  EXPECT_EQ(store.allocate({"carol", migs, kNow, 60}, {10000, 10010}, 0).slice, std::optional<std::string>("MIG-a"));
+  EXPECT_EQ(store.allocate({"carol", migs, kNow, 60, "", 0, 0, ""}, {10000, 10010}, 0).slice,
+            std::optional<std::string>("MIG-a"));
 }
 
 TEST(SessionStore, MaxPerUser) {
   const test::TempDir tmp;
   Store store = Store::open(tmp.sub("s.db"));
-  (void)store.allocate({"alice", {}, kNow, 60}, {10000, 10010}, 1);
-  EXPECT_EQ(code_of([&] { (void)store.allocate({"alice", {}, kNow, 60}, {10000, 10010}, 1); }), 65);
-  EXPECT_EQ(code_of([&] { (void)store.allocate({"bob", {}, kNow, 60}, {10000, 10010}, 1); }), 0);
+  (void)store.allocate({"alice", {}, kNow, 60, "", 0, 0, ""}, {10000, 10010}, 1);
+  EXPECT_EQ(code_of([&] { (void)store.allocate({"alice", {}, kNow, 60, "", 0, 0, ""}, {10000, 10010}, 1); }), 65);
+  EXPECT_EQ(code_of([&] { (void)store.allocate({"bob", {}, kNow, 60, "", 0, 0, ""}, {10000, 10010}, 1); }), 0);
 }
 
 TEST(SessionStore, ExpiryIsUtcEpochSeconds) {
   const test::TempDir tmp;
   Store store = Store::open(tmp.sub("s.db"));
-  const Session a = store.allocate({"alice", {}, kNow, 60}, {10000, 10010}, 0);
-  const Session b = store.allocate({"bob", {}, kNow, 120}, {10000, 10010}, 0);
+  const Session a = store.allocate({"alice", {}, kNow, 60, "", 0, 0, ""}, {10000, 10010}, 0);
+  const Session b = store.allocate({"bob", {}, kNow, 120, "", 0, 0, ""}, {10000, 10010}, 0);
   EXPECT_TRUE(store.expired(kNow + 59).empty());
   ASSERT_EQ(store.expired(kNow + 60).size(), 1U);
   EXPECT_EQ(store.expired(kNow + 60)[0].id, a.id);
@@ -160,7 +161,7 @@ TEST(SessionStore, ConcurrentCreatesGetDistinctPorts) {
       int rc = 0;
       try {
         Store s = Store::open(path);
-        (void)s.allocate({"u" + std::to_string(i), {"MIG-x", "MIG-y"}, kNow, 60}, {10000, 10100}, 0);
+        (void)s.allocate({"u" + std::to_string(i), {"MIG-x", "MIG-y"}, kNow, 60, "", 0, 0, ""}, {10000, 10100}, 0);
       } catch (const Error& e) {
         rc = static_cast<int>(e.code()) == 1 ? 10 : 20;  // 10: no slice left (expected for 6 of 8)
       } catch (...) {
@@ -196,7 +197,7 @@ TEST(SessionStore, ConcurrentCreatesWithoutGpuGetEightPorts) {
     if (pid == 0) {
       try {
         Store s = Store::open(path);
-        (void)s.allocate({"u", {}, kNow, 60}, {10000, 10100}, 0);
+        (void)s.allocate({"u", {}, kNow, 60, "", 0, 0, ""}, {10000, 10100}, 0);
       } catch (...) {
         ::_exit(1);
       }
@@ -214,6 +215,66 @@ TEST(SessionStore, ConcurrentCreatesWithoutGpuGetEightPorts) {
     ports.insert(s.port);
   }
   EXPECT_EQ(ports.size(), 8U);
+}
+
+// The DDL of schema version 1, as aicactl first shipped it.
+constexpr const char* kV1 = R"(
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY,
+  user TEXT NOT NULL,
+  port INTEGER NOT NULL UNIQUE,
+  slice TEXT UNIQUE,
+  container TEXT NOT NULL DEFAULT '',
+  created INTEGER NOT NULL,
+  expires INTEGER NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user);
+CREATE INDEX sessions_expires ON sessions(expires);
+PRAGMA user_version = 1;
+INSERT INTO sessions VALUES ('0123456789ab', 'alice', 10001, 'MIG-1', 'c0ffee', 1800000000, 1800028800);
+)";
+
+TEST(SessionStore, UpgradesAVersion1DatabaseKeepingItsRows) {
+  const test::TempDir tmp;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(::sqlite3_open(tmp.sub("v1.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(::sqlite3_exec(db, kV1, nullptr, nullptr, nullptr), SQLITE_OK);
+    ::sqlite3_close(db);
+  }
+  Store store = Store::open(tmp.sub("v1.db"));
+  EXPECT_EQ(store.schema_version(), 2);
+  const auto old = store.find("0123456789ab");
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->user, "alice");
+  EXPECT_EQ(old->port, 10001U);
+  EXPECT_EQ(old->slice, "MIG-1");
+  EXPECT_EQ(old->container, "c0ffee");
+  EXPECT_EQ(old->expires, 1800028800);
+  EXPECT_EQ(old->image, "");
+  EXPECT_EQ(old->gpu_mode, "");
+  // The old row still holds its port and slice; a new row records what re-creating it needs.
+  const Session s = store.allocate(
+      {"bob", {"MIG-1", "MIG-2"}, kNow, 60, "lab/session:1", 2'000'000'000, 1LL << 30, "runtime"}, {10001, 10002}, 0);
+  EXPECT_EQ(s.port, 10002U);
+  EXPECT_EQ(s.slice, "MIG-2");
+  const auto back = store.find(s.id);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->image, "lab/session:1");
+  EXPECT_EQ(back->nano_cpus, 2'000'000'000);
+  EXPECT_EQ(back->memory, 1LL << 30);
+  EXPECT_EQ(back->gpu_mode, "runtime");
+  EXPECT_TRUE(valid_session_id(s.id)) << s.id;
+  // Opening it again changes nothing.
+  EXPECT_EQ(Store::open(tmp.sub("v1.db")).list().size(), 2U);
+}
+
+TEST(SessionStore, SessionIds) {
+  EXPECT_TRUE(valid_session_id("0123456789ab"));
+  EXPECT_FALSE(valid_session_id("0123456789AB"));
+  EXPECT_FALSE(valid_session_id("0123456789a"));
+  EXPECT_FALSE(valid_session_id("../../etc/xx"));
+  EXPECT_FALSE(valid_session_id(""));
 }
 
 }  // namespace

@@ -43,10 +43,11 @@ TEST(SudoCommands, DefaultConfigPinsEveryCacheFlagAndTheDiskCommands) {
   const auto commands = sudo_commands(default_config());
   const std::string bin = "/data/system/bin/aicactl";
   const std::vector<std::string> want = {
-      bin + " cache clean --all", bin + " cache clean --conda",  bin + " cache clean --pip",
-      bin + " cache clean --uv",  bin + " cache clean --npm",    bin + " cache clean --yarn",
-      bin + " cache clean --hf",  bin + " cache clean --torch",  bin + " disk check",
-      bin + " disk usage --mine", bin + " docker enable --self",
+      bin + " cache clean --all",       bin + " cache clean --conda",     bin + " cache clean --pip",
+      bin + " cache clean --uv",        bin + " cache clean --npm",       bin + " cache clean --yarn",
+      bin + " cache clean --hf",        bin + " cache clean --torch",     bin + " disk check",
+      bin + " disk usage --mine",       bin + " docker enable --self",    bin + " session create --self",
+      bin + " session create --self *", bin + " session delete --self *",
   };
   EXPECT_EQ(commands, want);
 }
@@ -80,7 +81,10 @@ TEST(RenderSudoers, OneCmndPerPinnedFormForTheGroupWithoutWildcards) {
   EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl cache clean --pip, \\")) << text;
   EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl disk check, \\")) << text;
   EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl disk usage --mine, \\")) << text;
-  EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl docker enable --self")) << text;
+  EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl docker enable --self, \\")) << text;
+  EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl session create --self, \\")) << text;
+  EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl session create --self *, \\")) << text;
+  EXPECT_TRUE(has_line(text, "    /data/system/bin/aicactl session delete --self *")) << text;
   EXPECT_EQ(text.find("--yarn"), std::string::npos) << text;
   EXPECT_EQ(text.find("@"), std::string::npos) << "an unreplaced placeholder:\n" << text;
   // Outside comments: no wildcard, no second grant, no bare binary (which would allow any argv).
@@ -90,7 +94,10 @@ TEST(RenderSudoers, OneCmndPerPinnedFormForTheGroupWithoutWildcards) {
     if (line.starts_with("#")) {
       continue;
     }
-    EXPECT_EQ(line.find_first_of("*?["), std::string::npos) << line;
+    // The session --self forms alone end in a wildcard (aicactl checks what follows it itself).
+    const bool session_self = line.find(" session create --self *") != std::string::npos ||
+                              line.find(" session delete --self *") != std::string::npos;
+    EXPECT_EQ(line.find_first_of("*?["), session_self ? line.find('*') : std::string::npos) << line;
     EXPECT_FALSE(line.ends_with("aicactl") || line.ends_with("aicactl, \\")) << line;
     grants += line.find("NOPASSWD") != std::string::npos ? 1 : 0;
   }
