@@ -1,0 +1,184 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: Apache-2.0
+# A real Docker Engine (Debian's docker.io) inside the virtual server, for the session scenarios.
+# Source it after lib/vserver.sh; before vs_main, call dk_prepare_rootfs (on the host, which has
+# the network: it builds or finds the session image's cached root file system).
+#
+# dk_start starts dockerd as a background vs_run (pid 1 of its own pid namespace; its mounts
+# stay in that vs_run's mount namespace): socket /run/docker.sock inside the server, data root a
+# tmpfs at /var/lib/docker (overlay2 on the server's overlay root would fail; it survives a
+# dockerd restart and is gone with a re-image), no iptables, no NAT, no ip_forward change. The
+# server has its own network namespace, so the bridge, the veths and docker-proxy stay in it and
+# published ports are reached on the server's 127.0.0.1. The cgroup hierarchies are bound in
+# (the server's /sys is a non-recursive read-only bind); containers get the cgroup parent
+# /aicactl-e2e, removed (when empty) by dk_stop.
+#
+# Stand-ins at the NVIDIA boundary (no GPU here): the runtime `nvidia` is a script that logs its
+# argv to /run/nvidia-runtime.log and execs runc; `nvidia-container-runtime-hook` on dockerd's
+# PATH (so DeviceRequests with driver nvidia are accepted) logs argv, environment, its stdin
+# (the OCI state) and the container's NVIDIA_VISIBLE_DEVICES to /run/nvidia-hook.log, exits 0.
+
+DK_SOCKET=/run/docker.sock
+DK_PID=""
+DK_SESSION_IMAGE=aicactl/session:bookworm # the image name scenarios use (scripts/session-image)
+export DK_SESSION_IMAGE
+DK_REPO_DIR="$(cd "$VS_E2E_DIR/../.." && pwd)"
+DK_CGROUP_PARENT=/aicactl-e2e
+
+# On the host (not in the server), before vs_main: the session image's root file system, built
+# once with debootstrap (network) and cached. Not root: vs_main skips.
+dk_prepare_rootfs() {
+  [[ ${VS_INSIDE:-} == 1 || $(id -u) != 0 ]] && return 0
+  [[ -x /usr/sbin/dockerd && -x /usr/bin/docker && -x /usr/sbin/debootstrap ]] \
+    || vs_skip "docker.io or debootstrap is missing (scripts/bootstrap installs them)"
+  "$DK_REPO_DIR/scripts/session-image" --rootfs-only >/dev/null \
+    || vs_fail "scripts/session-image --rootfs-only failed"
+}
+
+dk__install_standins() {
+  cat >"$VS_ROOT/usr/local/sbin/nvidia-standin-runtime" <<'SH'
+#!/bin/sh
+# Stand-in for nvidia-container-runtime (e2e): logs, then runs runc.
+printf '%s\n' "$*" >>/run/nvidia-runtime.log
+exec /usr/sbin/runc "$@"
+SH
+  cat >"$VS_ROOT/usr/local/bin/nvidia-container-runtime-hook" <<'SH'
+#!/bin/sh
+# Stand-in for the NVIDIA container hook (e2e): logs argv, environment and the OCI state.
+{
+  printf 'argv: %s\n' "$*"
+  env | sed 's/^/env: /'
+  state=$(cat)
+  printf 'state: %s\n' "$state"
+  bundle=$(printf '%s' "$state" | sed -n 's/.*"bundle":"\([^"]*\)".*/\1/p')
+  grep -o 'NVIDIA_VISIBLE_DEVICES=[^"]*' "$bundle/config.json" | sed 's/^/container env: /'
+} >>/run/nvidia-hook.log
+exit 0
+SH
+  chmod 0755 "$VS_ROOT/usr/local/sbin/nvidia-standin-runtime" "$VS_ROOT/usr/local/bin/nvidia-container-runtime-hook"
+}
+
+# dk_ping: the engine answers GET /_ping.
+dk_ping() {
+  vs_run "python3 $(printf '%q' "$VS_E2E_DIR/lib/docker_api.py") $DK_SOCKET GET /_ping 2>/dev/null | head -n 1 | grep -qx 200"
+}
+
+# dk_api METHOD PATH [JSON]: one API request inside the server; prints status line, then body.
+dk_api() {
+  local q
+  q="$(printf ' %q' "$@")"
+  vs_run "python3 $(printf '%q' "$VS_E2E_DIR/lib/docker_api.py") $DK_SOCKET$q"
+}
+
+# dk CMD...: Debian's docker client on the server's engine (for inspection only).
+dk() {
+  local q
+  q="$(printf ' %q' "$@")"
+  vs_run "/usr/bin/docker -H unix://$DK_SOCKET$q"
+}
+
+# dk_start: starts dockerd (see above) and waits until it answers /_ping (60 s).
+dk_start() {
+  [[ -z $DK_PID ]] || vs_fail "dk_start: dockerd already runs (pid $DK_PID)"
+  mountpoint -q "$VS_ROOT/sys/fs/cgroup" || mount --rbind /sys/fs/cgroup "$VS_ROOT/sys/fs/cgroup"
+  if ! mountpoint -q "$VS_ROOT/var/lib/docker"; then
+    mkdir -p "$VS_ROOT/var/lib/docker"
+    mount -t tmpfs -o "size=${DK_DATA_SIZE:-2g},mode=0711" vs-docker "$VS_ROOT/var/lib/docker"
+  fi
+  dk__install_standins
+  vs_run 'ip link set lo up && rm -f /run/docker.pid'
+  vs_run "exec dockerd --host unix://$DK_SOCKET --data-root /var/lib/docker --exec-root /run/docker \
+    --pidfile /run/docker.pid --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
+    --storage-driver=overlay2 --cgroup-parent $DK_CGROUP_PARENT \
+    --add-runtime nvidia=/usr/local/sbin/nvidia-standin-runtime >>/run/dockerd.log 2>&1" >/dev/null 2>&1 &
+  DK_PID=$!
+
+  for _ in $(seq 300); do
+    dk_ping && break
+    kill -0 "$DK_PID" 2>/dev/null || vs_fail "dockerd exited: $(vs_run 'tail -n 20 /run/dockerd.log')"
+    sleep 0.2
+  done
+  dk_ping || vs_fail "dockerd did not answer /_ping in 60 s: $(vs_run 'tail -n 20 /run/dockerd.log')"
+  vs_log "dockerd runs (server socket $DK_SOCKET)"
+}
+
+# dk_stop: SIGTERM to dockerd (it stops its containers; those with a restart policy come back
+# on the next start), then the rest of its vs_run by SIGKILL after 30 s. dockerd is pid 1 of
+# its vs_run's pid namespace, so it is signalled from here (found below the vs_run by name).
+dk_stop() {
+  [[ -n $DK_PID ]] || return 0
+  local daemon
+  daemon="$(dk__daemon_pid)"
+  [[ -n $daemon ]] && kill -TERM "$daemon" 2>/dev/null
+  for _ in $(seq 150); do
+    kill -0 "$DK_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  if kill -0 "$DK_PID" 2>/dev/null; then
+    vs_log "dockerd did not stop in 30 s; killing it"
+    # shellcheck disable=SC2046 # a list of pids
+    kill -KILL $(children_of "$DK_PID") "$DK_PID" 2>/dev/null || true
+  fi
+  wait "$DK_PID" 2>/dev/null || true
+  DK_PID=""
+  dk__remove_cgroups
+}
+
+# The pid (as seen here) of the dockerd below the background vs_run $DK_PID.
+dk__daemon_pid() {
+  local queue=("$DK_PID") p
+  while ((${#queue[@]})); do
+    p=${queue[0]}
+    queue=("${queue[@]:1}")
+    if [[ $(cat "/proc/$p/comm" 2>/dev/null) == dockerd ]]; then
+      echo "$p"
+      return 0
+    fi
+    # shellcheck disable=SC2207 # pids
+    queue+=($(children_of "$p"))
+  done
+}
+
+# dk_forget: after vs_reboot (which killed everything inside), the engine is gone.
+dk_forget() {
+  [[ -n $DK_PID ]] && wait "$DK_PID" 2>/dev/null
+  DK_PID=""
+  dk__remove_cgroups
+}
+
+# The empty cgroups the engine leaves in the host's hierarchies when killed.
+dk__remove_cgroups() {
+  local h
+  for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/*/*/; do
+    [[ -d $h${DK_CGROUP_PARENT#/} ]] || continue
+    find "$h${DK_CGROUP_PARENT#/}" -depth -mindepth 0 -type d -exec rmdir {} + 2>/dev/null || true
+  done
+}
+
+# dk_restart: dk_stop, then dk_start (same data root).
+dk_restart() {
+  dk_stop
+  dk_start
+}
+
+# dk_load_image: imports the session image from the cached root file system into the server's
+# engine (scripts/session-image, run inside the server: no network needed once cached).
+dk_load_image() {
+  vs_run "$(printf '%q' "$DK_REPO_DIR/scripts/session-image") --engine $DK_SOCKET" >/dev/null \
+    || vs_fail "scripts/session-image inside the server failed: $(vs_run "$(printf '%q' "$DK_REPO_DIR/scripts/session-image") --engine $DK_SOCKET" 2>&1)"
+}
+
+# dk_cleanup_on_exit: after vs_main, so that every exit (pass or fail) stops the engine first
+# and removes its cgroups, then unmounts the server as vs_main's own exit trap does.
+dk_cleanup_on_exit() {
+  trap 'dk__exit' EXIT
+}
+
+dk__exit() {
+  local rc=$?
+  trap - ERR
+  set +e
+  dk_stop
+  (exit "$rc")
+  vs__inner_exit
+}
