@@ -38,30 +38,12 @@ vs_assert_fails "/usr/bin/docker -H unix://$DK_SOCKET run --rm --entrypoint /bin
 
 # container ID PORT EXTRA-HOSTCONFIG-JSON: alice's session container as aicactl makes it.
 container() {
-  local id=$1 port=$2 extra=$3 st=/data/system/state/sessions/$1 uid gid gpu
-  uid=$(vs_run 'id -u alice')
-  gid=$(vs_run 'id -g alice')
-  gpu=$(vs_run 'getent group gpu-users | cut -d: -f3')
-  vs_run "set -e; install -d -m 0755 $st
-    printf 'root:x:0:0:root:/root:/bin/bash\nalice:x:$uid:$gid::/workspace:/bin/bash\n' >$st/passwd
-    printf 'root:x:0:\nalice:x:$gid:\ngpu-users:x:$gpu:alice\n' >$st/group
-    cat /data/users/alice/.ssh/authorized_keys >$st/authorized_keys
-    chmod 0644 $st/passwd $st/group $st/authorized_keys"
-  dk_api POST "/v1.41/containers/create?name=aicactl-session-$id" "{
-    \"Image\": \"$DK_SESSION_IMAGE\", \"User\": \"$uid:$gid\", \"Hostname\": \"alice-$id\",
-    \"WorkingDir\": \"/workspace\", \"Env\": [\"HOME=/workspace\", \"USER=alice\", \"LOGNAME=alice\"],
-    \"Cmd\": [\"/usr/local/sbin/aicactl-session-sshd\", \"2222\"], \"ExposedPorts\": {\"2222/tcp\": {}},
-    \"Labels\": {\"aicactl.session\": \"$id\", \"aicactl.user\": \"alice\", \"aicactl.expires\": \"1790000000\"},
-    \"HostConfig\": {
-      \"Binds\": [\"/data/users/alice:/workspace:rw\", \"$st/passwd:/etc/passwd:ro\", \"$st/group:/etc/group:ro\",
-                  \"$st/authorized_keys:/etc/aicactl/authorized_keys:ro\"],
-      \"GroupAdd\": [\"$gpu\"],
-      \"PortBindings\": {\"2222/tcp\": [{\"HostIp\": \"127.0.0.1\", \"HostPort\": \"$port\"}]},
-      \"CapDrop\": [\"ALL\"], \"SecurityOpt\": [\"no-new-privileges\"], \"PidsLimit\": 512,
-      \"Memory\": 1073741824, \"NanoCpus\": 1000000000, \"RestartPolicy\": {\"Name\": \"unless-stopped\"},
-      \"Init\": true $extra}}" | head -n 1 | grep -qx 201 || vs_fail "creating container $id failed"
-  dk_api POST "/v1.41/containers/aicactl-session-$id/start" | head -n 1 | grep -qx 204 \
-    || vs_fail "starting container $id failed: $(dk logs "aicactl-session-$id" 2>&1)"
+  local spec
+  spec=$(dk_session_spec alice "$1" "$2" "$3")
+  dk_api POST "/v1.41/containers/create?name=aicactl-session-$1" "$spec" | head -n 1 | grep -qx 201 \
+    || vs_fail "creating container $1 failed"
+  dk_api POST "/v1.41/containers/aicactl-session-$1/start" | head -n 1 | grep -qx 204 \
+    || vs_fail "starting container $1 failed: $(dk logs "aicactl-session-$1" 2>&1)"
 }
 
 # wait_banner PORT: sshd's banner on 127.0.0.1:PORT within 30 s.

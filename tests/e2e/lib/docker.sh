@@ -182,3 +182,34 @@ dk__exit() {
   (exit "$rc")
   vs__inner_exit
 }
+
+# dk_session_spec USER ID PORT [EXTRA-HOSTCONFIG-JSON]: writes the session's state files as
+# aicactl does (/data/system/state/sessions/ID/: passwd, group, a copy of the user's
+# authorized_keys; root:root 0644) and prints the container spec of docs/sessions.md for the
+# Engine API (published on 127.0.0.1:PORT, no GPU unless EXTRA adds one, e.g.
+# ', "Runtime": "nvidia"'). For the test bed and the bench's floor, without aicactl session.
+dk_session_spec() {
+  local user=$1 id=$2 port=$3 extra=${4:-} st=/data/system/state/sessions/$2 uid gid groups
+  uid=$(vs_run "id -u $user")
+  gid=$(vs_run "id -g $user")
+  groups=$(vs_run "id -G $user | tr ' ' '\n' | { grep -vx $gid || true; } | paste -sd, -")
+  vs_run "set -e; install -d -m 0755 $st
+    printf 'root:x:0:0:root:/root:/bin/bash\n$user:x:$uid:$gid::/workspace:/bin/bash\n' >$st/passwd
+    { echo root:x:0:; for g in $gid \$(echo $groups | tr , ' '); do getent group \$g | cut -d: -f1-3 | sed 's/\$/:$user/'; done; } >$st/group
+    cat /data/users/$user/.ssh/authorized_keys >$st/authorized_keys
+    chmod 0644 $st/passwd $st/group $st/authorized_keys"
+  cat <<JSON
+{"Image": "$DK_SESSION_IMAGE", "User": "$uid:$gid", "Hostname": "$user-$id", "WorkingDir": "/workspace",
+ "Env": ["HOME=/workspace", "USER=$user", "LOGNAME=$user"],
+ "Cmd": ["/usr/local/sbin/aicactl-session-sshd", "2222"], "ExposedPorts": {"2222/tcp": {}},
+ "Labels": {"aicactl.session": "$id", "aicactl.user": "$user", "aicactl.expires": "1790000000"},
+ "HostConfig": {
+   "Binds": ["/data/users/$user:/workspace:rw", "$st/passwd:/etc/passwd:ro", "$st/group:/etc/group:ro",
+             "$st/authorized_keys:/etc/aicactl/authorized_keys:ro"],
+   "GroupAdd": [${groups:+\"${groups//,/\",\"}\"}],
+   "PortBindings": {"2222/tcp": [{"HostIp": "127.0.0.1", "HostPort": "$port"}]},
+   "CapDrop": ["ALL"], "SecurityOpt": ["no-new-privileges"], "PidsLimit": 4096,
+   "Memory": 1073741824, "NanoCpus": 1000000000, "RestartPolicy": {"Name": "unless-stopped"},
+   "Init": true $extra}}
+JSON
+}
