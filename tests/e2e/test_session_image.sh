@@ -28,7 +28,7 @@ vs_run 'for u in alice bob; do su - $u -c "ssh-keygen -q -t ed25519 -N \"\" -f ~
 vs_step "dockerd in the server, the image from the cache"
 dk_start
 dk_load_image
-vs_try vs_run "$(printf '%q' "$DK_REPO_DIR/scripts/session-image") --engine $DK_SOCKET"
+vs_try "$DK_REPO_DIR/scripts/session-image" --engine "$(dk_host_socket)"
 vs_assert_rc 0
 vs_assert_contains "$VS_OUT" "is up to date" "a second session-image run"
 vs_try dk image inspect --format '{{json .Config.Cmd}} {{.Config.WorkingDir}}' "$DK_SESSION_IMAGE"
@@ -38,10 +38,10 @@ vs_assert_fails "/usr/bin/docker -H unix://$DK_SOCKET run --rm --entrypoint /bin
 
 # container ID PORT EXTRA-HOSTCONFIG-JSON: alice's session container as aicactl makes it.
 container() {
-  local spec
+  local spec reply
   spec=$(dk_session_spec alice "$1" "$2" "$3")
-  dk_api POST "/v1.41/containers/create?name=aicactl-session-$1" "$spec" | head -n 1 | grep -qx 201 \
-    || vs_fail "creating container $1 failed"
+  reply=$(dk_api POST "/v1.41/containers/create?name=aicactl-session-$1" "$spec")
+  [[ $(head -n 1 <<<"$reply") == 201 ]] || vs_fail "creating container $1 failed: $reply"
   dk_api POST "/v1.41/containers/aicactl-session-$1/start" | head -n 1 | grep -qx 204 \
     || vs_fail "starting container $1 failed: $(dk logs "aicactl-session-$1" 2>&1)"
 }

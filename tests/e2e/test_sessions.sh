@@ -186,7 +186,8 @@ refused "create alice --no-gpu" 69 "the engine down"
 dk_start
 
 vs_step "7. GPUs through the stand-ins (NVML, hook, runtime)"
-NV="LD_LIBRARY_PATH=$(printf '%q' "$FAKE_NVML_DIR") FAKE_NVML_GPUS=1 FAKE_NVML_MIG=3"
+install -D -m 0644 "$FAKE_NVML_DIR/libnvidia-ml.so.1" "$VS_ROOT/usr/local/lib/fake-nvml/libnvidia-ml.so.1"
+NV="LD_LIBRARY_PATH=/usr/local/lib/fake-nvml FAKE_NVML_GPUS=1 FAKE_NVML_MIG=3"
 vs_try vs_run "$NV aicactl gpu status --json"
 vs_assert_rc 0 "gpu status with the stand-in"
 MIG=$(vs_json '[m["uuid"] for g in j["gpus"] for m in g.get("mig", g.get("mig_instances", [])) if m["profile"] == "3g.40gb"][0]')

@@ -58,29 +58,57 @@ SH
   chmod 0755 "$VS_ROOT/usr/local/sbin/nvidia-standin-runtime" "$VS_ROOT/usr/local/bin/nvidia-container-runtime-hook"
 }
 
+# The engine is reached from here (the scenario's side) through the server's socket file: the
+# repository and the cache need not be visible inside the server (its root is an overlay of /
+# without the host's other mounts).
+dk_host_socket() { printf '%s' "$VS_ROOT$DK_SOCKET"; }
+
 # dk_ping: the engine answers GET /_ping.
 dk_ping() {
-  vs_run "python3 $(printf '%q' "$VS_E2E_DIR/lib/docker_api.py") $DK_SOCKET GET /_ping 2>/dev/null | head -n 1 | grep -qx 200"
+  [[ -S $(dk_host_socket) ]] || return 1
+  python3 "$VS_E2E_DIR/lib/docker_api.py" "$(dk_host_socket)" GET /_ping 2>/dev/null | head -n 1 | grep -qx 200
 }
 
-# dk_api METHOD PATH [JSON]: one API request inside the server; prints status line, then body.
+# dk_api METHOD PATH [JSON]: one API request; prints the status line, then the body.
 dk_api() {
-  local q
-  q="$(printf ' %q' "$@")"
-  vs_run "python3 $(printf '%q' "$VS_E2E_DIR/lib/docker_api.py") $DK_SOCKET$q"
+  python3 "$VS_E2E_DIR/lib/docker_api.py" "$(dk_host_socket)" "$@"
 }
 
 # dk CMD...: Debian's docker client on the server's engine (for inspection only).
 dk() {
-  local q
-  q="$(printf ' %q' "$@")"
-  vs_run "/usr/bin/docker -H unix://$DK_SOCKET$q"
+  /usr/bin/docker -H "unix://$(dk_host_socket)" "$@"
+}
+
+# The cgroup hierarchies at the server's /sys/fs/cgroup: the host's, bound, where they are
+# writable; where any is read-only (the scenario itself runs in a container, e.g. fresh-check),
+# fresh mounts of the same hierarchies (cgroup v1 controllers by their options, or cgroup2).
+dk__mount_cgroups() {
+  local target=$VS_ROOT/sys/fs/cgroup tgt type opts rel
+  mountpoint -q "$target" && return 0
+  if ! findmnt -R -n -r -o VFS-OPTIONS /sys/fs/cgroup | grep -qE '(^|,)ro(,|$)'; then
+    mount --rbind /sys/fs/cgroup "$target"
+    return 0
+  fi
+  if [[ $(findmnt -n -o FSTYPE /sys/fs/cgroup) == cgroup2 ]]; then
+    mount -t cgroup2 vs-cgroup2 "$target"
+    return 0
+  fi
+  mount -t tmpfs -o mode=0755 vs-cgroup "$target"
+  while read -r tgt type opts; do
+    rel=${tgt#/sys/fs/cgroup}
+    [[ -n $rel ]] || continue
+    mkdir -p "$target$rel"
+    case $type in
+      cgroup2) mount -t cgroup2 vs-cgroup2 "$target$rel" ;;
+      cgroup) mount -t cgroup -o "$(tr , '\n' <<<"$opts" | grep -vxE 'rw|ro' | paste -sd, -)" vs-cgroup "$target$rel" ;;
+    esac
+  done < <(findmnt -R -n -r -o TARGET,FSTYPE,FS-OPTIONS /sys/fs/cgroup)
 }
 
 # dk_start: starts dockerd (see above) and waits until it answers /_ping (60 s).
 dk_start() {
   [[ -z $DK_PID ]] || vs_fail "dk_start: dockerd already runs (pid $DK_PID)"
-  mountpoint -q "$VS_ROOT/sys/fs/cgroup" || mount --rbind /sys/fs/cgroup "$VS_ROOT/sys/fs/cgroup"
+  dk__mount_cgroups
   if ! mountpoint -q "$VS_ROOT/var/lib/docker"; then
     mkdir -p "$VS_ROOT/var/lib/docker"
     mount -t tmpfs -o "size=${DK_DATA_SIZE:-2g},mode=0711" vs-docker "$VS_ROOT/var/lib/docker"
@@ -162,10 +190,10 @@ dk_restart() {
 }
 
 # dk_load_image: imports the session image from the cached root file system into the server's
-# engine (scripts/session-image, run inside the server: no network needed once cached).
+# engine (scripts/session-image; no network needed once cached).
 dk_load_image() {
-  vs_run "$(printf '%q' "$DK_REPO_DIR/scripts/session-image") --engine $DK_SOCKET" >/dev/null \
-    || vs_fail "scripts/session-image inside the server failed: $(vs_run "$(printf '%q' "$DK_REPO_DIR/scripts/session-image") --engine $DK_SOCKET" 2>&1)"
+  "$DK_REPO_DIR/scripts/session-image" --engine "$(dk_host_socket)" >/dev/null \
+    || vs_fail "scripts/session-image --engine $(dk_host_socket) failed"
 }
 
 # dk_cleanup_on_exit: after vs_main, so that every exit (pass or fail) stops the engine first
