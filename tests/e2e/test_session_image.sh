@@ -42,8 +42,8 @@ container() {
   spec=$(dk_session_spec alice "$1" "$2" "$3")
   reply=$(dk_api POST "/v1.41/containers/create?name=aicactl-session-$1" "$spec")
   [[ $(head -n 1 <<<"$reply") == 201 ]] || vs_fail "creating container $1 failed: $reply"
-  dk_api POST "/v1.41/containers/aicactl-session-$1/start" | head -n 1 | grep -qx 204 \
-    || vs_fail "starting container $1 failed: $(dk logs "aicactl-session-$1" 2>&1)"
+  reply=$(dk_api POST "/v1.41/containers/aicactl-session-$1/start")
+  [[ $(head -n 1 <<<"$reply") == 204 ]] || vs_fail "starting container $1 failed: $reply"
 }
 
 # wait_banner PORT: sshd's banner on 127.0.0.1:PORT within 30 s.

@@ -174,7 +174,7 @@ refused "create alice --ttl 25h --no-gpu" 65 "a TTL over max_ttl"
 refused "create carol --no-gpu" 65 "no ~/.ssh/authorized_keys"
 refused "show ../../etc" 65 "a bad id"
 refused "delete 0123456789ab" 65 "an unknown id"
-refused "create alice --no-gpu --image aicactl/missing:none" 1 "a missing image"
+refused "create alice --no-gpu --image aicactl/missing:none" 65 "a missing image"
 vs_run "sed -i 's/^ports = .*/ports = \"$A1_PORT-$((A1_PORT + 1))\"/' $CONF"
 create bob --no-gpu --ttl 1h
 refused "create bob --no-gpu" 1 "the port range exhausted"

@@ -65,8 +65,10 @@ dk_host_socket() { printf '%s' "$VS_ROOT$DK_SOCKET"; }
 
 # dk_ping: the engine answers GET /_ping.
 dk_ping() {
+  local reply
   [[ -S $(dk_host_socket) ]] || return 1
-  python3 "$VS_E2E_DIR/lib/docker_api.py" "$(dk_host_socket)" GET /_ping 2>/dev/null | head -n 1 | grep -qx 200
+  reply=$(python3 "$VS_E2E_DIR/lib/docker_api.py" "$(dk_host_socket)" GET /_ping 2>/dev/null) || return 1
+  [[ ${reply%%$'\n'*} == 200 ]]
 }
 
 # dk_api METHOD PATH [JSON]: one API request; prints the status line, then the body.
@@ -85,7 +87,7 @@ dk() {
 dk__mount_cgroups() {
   local target=$VS_ROOT/sys/fs/cgroup tgt type opts rel
   mountpoint -q "$target" && return 0
-  if ! findmnt -R -n -r -o VFS-OPTIONS /sys/fs/cgroup | grep -qE '(^|,)ro(,|$)'; then
+  if ! [[ $(findmnt -R -n -r -o VFS-OPTIONS /sys/fs/cgroup) =~ (^|,|$'\n')ro(,|$'\n'|$) ]]; then
     mount --rbind /sys/fs/cgroup "$target"
     return 0
   fi
