@@ -129,7 +129,7 @@ vs_assert_contains "$VS_OUT" "$R_ID" "what reap did"
 vs_try dk ps -a --filter "name=aicactl-session-$R_ID" --format '{{.Names}}'
 vs_assert_eq "" "$VS_OUT" "the expired session's container"
 vs_assert_absent "$STATE/$R_ID"
-sess reap --quiet
+vs_aicactl --quiet session reap
 vs_assert_rc 0
 vs_assert_eq "" "$VS_OUT$VS_ERR" "reap --quiet with nothing to do"
 create alice --no-gpu --ttl 1h
@@ -190,7 +190,7 @@ install -D -m 0644 "$FAKE_NVML_DIR/libnvidia-ml.so.1" "$VS_ROOT/usr/local/lib/fa
 NV="LD_LIBRARY_PATH=/usr/local/lib/fake-nvml FAKE_NVML_GPUS=1 FAKE_NVML_MIG=3"
 vs_try vs_run "$NV aicactl gpu status --json"
 vs_assert_rc 0 "gpu status with the stand-in"
-MIG=$(vs_json '[m["uuid"] for g in j["gpus"] for m in g.get("mig", g.get("mig_instances", [])) if m["profile"] == "3g.40gb"][0]')
+MIG=$(vs_json '[m["uuid"] for g in j["gpus"] for m in g["mig_instances"] if m["profile"] == "3g.40gb"][0]')
 refused "create alice --mig 9g.99gb" 65 "a bad profile" "$NV"
 vs_try vs_run "$NV aicactl session create alice --mig 3g.40gb --ttl 1h --json"
 vs_assert_rc 0 "create --mig 3g.40gb"
