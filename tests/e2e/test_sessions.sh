@@ -55,7 +55,7 @@ import json, sys
 j = json.load(sys.stdin)
 rows = j if isinstance(j, list) else j[\"sessions\"]
 print(\"rows:\", sorted((r[\"id\"], r[\"port\"]) for r in rows))'
-    echo containers: \$(/usr/bin/docker -H unix://$DK_SOCKET ps -a --filter label=aicactl.session --format '{{.Names}}' | sort)
+    echo containers: \$(/usr/bin/docker -H unix://$DK_SOCKET ps -a --filter label=aicactl.session --format '{{.Names}}' 2>/dev/null | sort)
     echo state dirs: \$(ls $STATE 2>/dev/null | sort)"
 }
 

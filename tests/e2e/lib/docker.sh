@@ -171,7 +171,7 @@ dk__daemon_pid() {
 
 # dk_forget: after vs_reboot (which killed everything inside), the engine is gone.
 dk_forget() {
-  [[ -n $DK_PID ]] && wait "$DK_PID" 2>/dev/null
+  [[ -z $DK_PID ]] || wait "$DK_PID" 2>/dev/null || true
   DK_PID=""
   dk__remove_cgroups
 }
