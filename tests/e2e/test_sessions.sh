@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# UNFINISHED, not registered in tests/e2e/CMakeLists.txt: it waits for `aicactl session` (feat-sess).
+# Registered in tests/e2e/CMakeLists.txt when src/cli/session_cmd.cpp (feat-sess) is in the tree.
 # `aicactl session` against a real Docker Engine (Debian's dockerd inside the server,
 # lib/docker.sh) and the real sshd of the session image (scripts/session-image):
 #   1. alice logs in over the published 127.0.0.1 port with her own key on the first try, as her
