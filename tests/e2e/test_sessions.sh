@@ -11,8 +11,8 @@
 #   4. 8 parallel creates get 8 distinct ports;
 #   5. a dockerd restart and a re-image (recover) keep every allocation, the sessions come back;
 #   6. bad input (unknown user, bad profile, TTL over the max, no authorized_keys, bad id), the
-#      engine down, port exhaustion and a missing image: one line, the documented exit code and
-#      nothing left behind (no row, no container, no state dir);
+#      engine down, the database locked, port exhaustion and a missing image: one line, the
+#      documented exit code and nothing left behind (no row, no container, no state dir);
 #   7. GPUs through the stand-ins: --mig 3g.40gb (stand-in NVML) puts the MIG UUID in the
 #      container's DeviceRequests and the hook ran; gpu_mode = "runtime" runs the runtime;
 #   8. self-service through sudo: alice creates her own session; bob cannot delete it.
@@ -181,6 +181,18 @@ refused "create bob --no-gpu" 1 "the port range exhausted"
 sess delete "$ID"
 vs_assert_rc 0
 vs_run "sed -i 's/^ports = .*/ports = \"10000-10019\"/' $CONF"
+# Another writer holds the database (BEGIN IMMEDIATE) for 15 s: create waits its busy timeout, then 75.
+vs_run 'rm -f /run/db-held; python3 -c "
+import sqlite3, time
+c = sqlite3.connect(\"/data/system/state/sessions.db\", isolation_level=None)
+c.execute(\"BEGIN IMMEDIATE\")
+open(\"/run/db-held\", \"w\").close()
+time.sleep(15)
+"' &
+HOLDER=$!
+vs_run 'for i in $(seq 100); do test -e /run/db-held && exit 0; sleep 0.1; done; exit 1' || vs_fail "the database holder did not start"
+refused "create alice --no-gpu" 75 "the database locked"
+wait "$HOLDER" || vs_fail "the database holder failed"
 dk_stop
 refused "create alice --no-gpu" 69 "the engine down"
 dk_start
