@@ -138,7 +138,16 @@ sess delete "$ID"
 vs_assert_rc 0
 
 vs_step "4. 8 parallel creates get 8 distinct ports"
-vs_try vs_run 'for i in 1 2 3 4 5 6 7 8; do aicactl session create bob --no-gpu --ttl 1h --json >/tmp/par.$i 2>&1 & done; rc=0; for j in 1 2 3 4 5 6 7 8; do wait -n || rc=1; done; cat /tmp/par.*; exit $rc'
+vs_try vs_run 'for i in 1 2 3 4 5 6 7 8; do
+    (aicactl session create bob --no-gpu --ttl 1h --json >/tmp/par.$i 2>/tmp/par.$i.err; echo $? >/tmp/par.$i.rc) &
+  done
+  wait
+  rc=0
+  for i in 1 2 3 4 5 6 7 8; do
+    [ "$(cat /tmp/par.$i.rc)" = 0 ] || { rc=1; echo "create $i: exit $(cat /tmp/par.$i.rc): $(cat /tmp/par.$i.err)" >&2; }
+  done
+  cat /tmp/par.[1-8]
+  exit $rc'
 vs_assert_rc 0 "8 parallel creates"
 PORTS=$(printf '%s\n' "$VS_OUT" | python3 -c 'import json, sys; d = json.JSONDecoder(); s = sys.stdin.read(); i = 0; out = []
 while i < len(s):
