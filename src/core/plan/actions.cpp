@@ -13,6 +13,7 @@
 #include "aicactl/core/plan/user_actions.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/atomic_file.hpp"
+#include "aicactl/os/btrfs.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
 
@@ -111,7 +112,15 @@ os::Result<void> apply_create_directory(const CreateDirectory& a) {
   const char* name = parent->second.c_str();
   // Created closed, then opened by fd and given its owner and mode: the umask never matters.
   bool made = true;
-  if (::mkdirat(parent->first.get(), name, 0700) != 0) {
+  if (a.subvolume) {
+    // A fresh subvolume is 0755 root; the fd steps below give it its owner and mode.
+    if (auto r = os::create_subvolume(parent->first.get(), parent->second, a.path); !r) {
+      if (r.error().code != EEXIST) {
+        return r;
+      }
+      made = false;
+    }
+  } else if (::mkdirat(parent->first.get(), name, 0700) != 0) {
     if (errno != EEXIST) {
       return os::fail("create directory", a.path);
     }
@@ -286,8 +295,9 @@ std::string describe(const Action& action, Tense t) {
             return std::string(verb(t, "Would create", "Created")) + " group " + quoted(a.name);
           },
           [&](const CreateDirectory& a) {
-            return std::string(verb(t, "Would create", "Created")) + " directory " + quoted(a.path) +
-                   " (root:" + a.group + " " + octal(a.mode) + ")";
+            return std::string(verb(t, "Would create", "Created")) +
+                   (a.subvolume ? " btrfs subvolume " : " directory ") + quoted(a.path) + " (root:" + a.group + " " +
+                   octal(a.mode) + ")";
           },
           [&](const SetOwnership& a) {
             return std::string(verb(t, "Would change", "Changed")) + " owner of " + quoted(a.path) +

@@ -26,6 +26,7 @@ struct CreateDirectory {
   std::string path;
   std::string group;
   mode_t mode = 0755;
+  bool subvolume = false;  // a btrfs subvolume (BTRFS_IOC_SUBVOL_CREATE), not a plain mkdir
 };
 struct SetOwnership {
   std::string path;
