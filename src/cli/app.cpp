@@ -9,6 +9,7 @@
 
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/lifecycle_cmd.hpp"
+#include "aicactl/cli/term_cmd.hpp"
 #include "aicactl/cli/typos.hpp"
 #include "aicactl/core/plan/errors.hpp"
 
@@ -78,6 +79,7 @@ int run(int argc, char** argv) {
   register_gpu(registrar);
   register_wizard(registrar);
   register_lifecycle(registrar);
+  register_term(registrar);
 
   try {
     app.parse(argc, argv);

@@ -365,6 +365,21 @@ std::string describe(const Action& action, Tense t) {
             return std::string(verb(t, "Would delete", "Deleted")) + " " + quoted(os::join_path(a.dir, a.name)) +
                    " and everything in it";
           },
+          [&](const SnapshotHomes& a) {
+            return std::string(verb(t, "Would snapshot", "Snapshotted")) + " " + quoted(a.users_dir) +
+                   " read-only to " + quoted(os::join_path(a.term_dir, "users")) + " and verify " +
+                   std::to_string(a.users.size()) + " home(s)";
+          },
+          [&](const ArchiveHomeTar& a) {
+            return std::string(verb(t, "Would archive", "Archived")) + " " +
+                   quoted(os::join_path(a.users_dir, a.user)) + " to " +
+                   quoted(os::join_path(a.term_dir, a.user + ".tar.zst")) + " (verified, sha256)";
+          },
+          [&](const EmptyHome& a) {
+            return std::string(verb(t, "Would empty and remove", "Emptied and removed")) + " " +
+                   quoted(os::join_path(a.users_dir, a.user));
+          },
+          [&](const RemovePath& a) { return std::string(verb(t, "Would remove", "Removed")) + " " + quoted(a.path); },
       },
       action);
 }
@@ -390,6 +405,10 @@ std::string kind_of(const Action& action) {
           [](const DeleteAccount&) { return "delete-account"; },
           [](const ArchiveHome&) { return "archive"; },
           [](const PurgeHome&) { return "purge"; },
+          [](const SnapshotHomes&) { return "snapshot"; },
+          [](const ArchiveHomeTar&) { return "archive-tar"; },
+          [](const EmptyHome&) { return "empty-home"; },
+          [](const RemovePath&) { return "remove-path"; },
       },
       action);
 }
@@ -407,6 +426,9 @@ std::string target_of(const Action& action) {
                         [](const DeleteAccount& a) { return a.name; },
                         [](const ArchiveHome& a) { return os::join_path(a.root, a.from); },
                         [](const PurgeHome& a) { return os::join_path(a.dir, a.name); },
+                        [](const SnapshotHomes& a) { return a.users_dir; },
+                        [](const ArchiveHomeTar& a) { return os::join_path(a.users_dir, a.user); },
+                        [](const EmptyHome& a) { return os::join_path(a.users_dir, a.user); },
                         [](const auto& a) { return a.path; },
                     },
                     action);
@@ -435,6 +457,10 @@ os::Result<void> apply(const Action& action) {
           [](const DeleteAccount& a) { return detail::apply_delete_account(a); },
           [](const ArchiveHome& a) { return detail::apply_archive_home(a); },
           [](const PurgeHome& a) { return detail::apply_purge_home(a); },
+          [](const SnapshotHomes& a) { return detail::apply_snapshot_homes(a); },
+          [](const ArchiveHomeTar& a) { return detail::apply_archive_home_tar(a); },
+          [](const EmptyHome& a) { return detail::apply_empty_home(a); },
+          [](const RemovePath& a) { return detail::apply_remove_path(a); },
       },
       action);
 }
