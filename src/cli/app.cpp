@@ -10,6 +10,7 @@
 #include "aicactl/cli/context.hpp"
 #include "aicactl/cli/lifecycle_cmd.hpp"
 #include "aicactl/cli/session_cmd.hpp"
+#include "aicactl/cli/term_cmd.hpp"
 #include "aicactl/cli/typos.hpp"
 #include "aicactl/core/plan/errors.hpp"
 
@@ -80,6 +81,7 @@ int run(int argc, char** argv) {
   register_wizard(registrar);
   register_lifecycle(registrar);
   register_session(registrar);
+  register_term(registrar);
 
   try {
     app.parse(argc, argv);

@@ -13,6 +13,7 @@
 #include "aicactl/core/plan/user_actions.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/atomic_file.hpp"
+#include "aicactl/os/btrfs.hpp"
 #include "aicactl/os/entry_ops.hpp"
 #include "aicactl/os/expected.hpp"
 #include "aicactl/os/fs.hpp"
@@ -98,7 +99,15 @@ os::Result<void> apply_create_directory(const CreateDirectory& a) {
   const char* name = parent->second.c_str();
   // Created closed, then opened by fd and given its owner and mode: the umask never matters.
   bool made = true;
-  if (auto r = os::mkdir_at(parent->first.get(), name, 0700, a.path); !r) {
+  if (a.subvolume) {
+    // A fresh subvolume is 0755 root; the fd steps below give it its owner and mode.
+    if (auto r = os::create_subvolume(parent->first.get(), parent->second, a.path); !r) {
+      if (r.error().code != EEXIST) {
+        return r;
+      }
+      made = false;
+    }
+  } else if (auto r = os::mkdir_at(parent->first.get(), name, 0700, a.path); !r) {
     if (r.error().code != EEXIST) {
       return r;
     }
@@ -246,8 +255,9 @@ std::string describe(const Action& action, Tense t) {
             return std::string(verb(t, "Would create", "Created")) + " group " + os::quoted(a.name);
           },
           [&](const CreateDirectory& a) {
-            return std::string(verb(t, "Would create", "Created")) + " directory " + os::quoted(a.path) +
-                   " (root:" + a.group + " " + octal(a.mode) + ")";
+            return std::string(verb(t, "Would create", "Created")) +
+                   (a.subvolume ? " btrfs subvolume " : " directory ") + os::quoted(a.path) + " (root:" + a.group + " " +
+                   octal(a.mode) + ")";
           },
           [&](const SetOwnership& a) {
             return std::string(verb(t, "Would change", "Changed")) + " owner of " + os::quoted(a.path) +
@@ -317,6 +327,21 @@ std::string describe(const Action& action, Tense t) {
             return std::string(verb(t, "Would delete", "Deleted")) + " " + os::quoted(os::join_path(a.dir, a.name)) +
                    " and everything in it";
           },
+          [&](const SnapshotHomes& a) {
+            return std::string(verb(t, "Would snapshot", "Snapshotted")) + " " + os::quoted(a.users_dir) +
+                   " read-only to " + os::quoted(os::join_path(a.term_dir, "users")) + " and verify " +
+                   std::to_string(a.users.size()) + " home(s)";
+          },
+          [&](const ArchiveHomeTar& a) {
+            return std::string(verb(t, "Would archive", "Archived")) + " " +
+                   os::quoted(os::join_path(a.users_dir, a.user)) + " to " +
+                   os::quoted(os::join_path(a.term_dir, a.user + ".tar.zst")) + " (verified, sha256)";
+          },
+          [&](const EmptyHome& a) {
+            return std::string(verb(t, "Would empty and remove", "Emptied and removed")) + " " +
+                   os::quoted(os::join_path(a.users_dir, a.user));
+          },
+          [&](const RemovePath& a) { return std::string(verb(t, "Would remove", "Removed")) + " " + os::quoted(a.path); },
       },
       action);
 }
@@ -342,6 +367,10 @@ std::string kind_of(const Action& action) {
           [](const DeleteAccount&) { return "delete-account"; },
           [](const ArchiveHome&) { return "archive"; },
           [](const PurgeHome&) { return "purge"; },
+          [](const SnapshotHomes&) { return "snapshot"; },
+          [](const ArchiveHomeTar&) { return "archive-tar"; },
+          [](const EmptyHome&) { return "empty-home"; },
+          [](const RemovePath&) { return "remove-path"; },
       },
       action);
 }
@@ -359,6 +388,9 @@ std::string target_of(const Action& action) {
                         [](const DeleteAccount& a) { return a.name; },
                         [](const ArchiveHome& a) { return os::join_path(a.root, a.from); },
                         [](const PurgeHome& a) { return os::join_path(a.dir, a.name); },
+                        [](const SnapshotHomes& a) { return a.users_dir; },
+                        [](const ArchiveHomeTar& a) { return os::join_path(a.users_dir, a.user); },
+                        [](const EmptyHome& a) { return os::join_path(a.users_dir, a.user); },
                         [](const auto& a) { return a.path; },
                     },
                     action);
@@ -387,6 +419,10 @@ os::Result<void> apply(const Action& action) {
           [](const DeleteAccount& a) { return detail::apply_delete_account(a); },
           [](const ArchiveHome& a) { return detail::apply_archive_home(a); },
           [](const PurgeHome& a) { return detail::apply_purge_home(a); },
+          [](const SnapshotHomes& a) { return detail::apply_snapshot_homes(a); },
+          [](const ArchiveHomeTar& a) { return detail::apply_archive_home_tar(a); },
+          [](const EmptyHome& a) { return detail::apply_empty_home(a); },
+          [](const RemovePath& a) { return detail::apply_remove_path(a); },
       },
       action);
 }

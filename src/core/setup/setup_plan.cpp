@@ -10,6 +10,7 @@
 #include "aicactl/core/plan/shared_acl.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/atomic_file.hpp"
+#include "aicactl/os/btrfs.hpp"
 #include "aicactl/os/passwd_db.hpp"
 #include "aicactl/os/text.hpp"
 
@@ -21,6 +22,18 @@ struct Want {
   bool acl = false;
   bool content = false;
 };
+
+// Whether `path`'s parent is on btrfs, and whether `path` is a subvolume already.
+void inspect_subvolume(const std::string& path, ServerState& state) {
+  auto parent = os::open_parent(path);
+  if (!parent || !os::is_btrfs(parent->first.get()).value_or(false)) {
+    return;
+  }
+  state.on_btrfs.insert(path);
+  if (auto fd = os::open_dir(path); fd && os::is_subvolume(fd->get()).value_or(false)) {
+    state.subvolumes.insert(path);
+  }
+}
 
 PathState inspect_path(const std::string& path, Want want) {
   PathState st;
@@ -64,7 +77,7 @@ void plan_dir(const DirSpec& dir, const ServerState& state, bool use_acl, std::v
     return;
   }
   if (!st.info) {
-    out.emplace_back(CreateDirectory{dir.path, dir.group, dir.mode});
+    out.emplace_back(CreateDirectory{dir.path, dir.group, dir.mode, state.on_btrfs.contains(dir.path)});
     if (dir.shared && use_acl) {
       out.emplace_back(SetSharedAcl{dir.path, dir.group, os::AclKind::access});
       out.emplace_back(SetSharedAcl{dir.path, dir.group, os::AclKind::default_});
@@ -201,6 +214,9 @@ ServerState inspect(const ServerSpec& spec) {
       spec.acl_mode == AclMode::on || (spec.acl_mode == AclMode::automatic && acl_supported_at(spec.data_root));
   for (const auto& d : spec.dirs) {
     state.paths[d.path] = inspect_path(d.path, {.acl = d.shared});
+    if (d.subvolume) {
+      inspect_subvolume(d.path, state);
+    }
   }
   for (const auto& f : spec.files) {
     state.paths[f.path] = inspect_path(f.path, {.content = true});
@@ -285,6 +301,12 @@ Plan plan_setup(const ServerSpec& spec, const ServerState& state) {
   }
   plan.items.push_back(std::move(group));
   for (const auto& d : spec.dirs) {
+    if (d.subvolume && state.on_btrfs.contains(d.path) && !state.subvolumes.contains(d.path) &&
+        state.paths.at(d.path).info) {
+      plan.notes.push_back("'" + d.path +
+                           "' is a plain directory on btrfs, not a subvolume: 'term close' archives homes with tar "
+                           "instead of one snapshot, and quotas need it migrated");
+    }
     PlanItem item{"directory '" + d.path + "'", {}};
     plan_dir(d, state, use_acl, item.actions);
     plan.items.push_back(std::move(item));

@@ -383,7 +383,9 @@ ServerSpec build_spec(const Config& c, const HostFacts& facts) {
   auto& dirs = spec.dirs;
   dirs.push_back(DirSpec{c.data_root, "root", kPlainDir, ModePolicy::strip_write, false});
   for (const char* sub : {"users", "cache", "models", "apps", "system", "system/bin", "system/config", "system/log"}) {
-    add_dir(dirs, DirSpec{c.under_root(sub), "root", kPlainDir, ModePolicy::exact, false});
+    // users: a btrfs subvolume where it can be (one snapshot per term, core/lifecycle/term)
+    add_dir(dirs,
+            DirSpec{c.under_root(sub), "root", kPlainDir, ModePolicy::exact, false, std::string_view(sub) == "users"});
   }
   for (const char* sub : {"dataset", "code"}) {
     add_dir(dirs, DirSpec{c.under_root(sub), c.group, kDropDir, ModePolicy::exact, true});

@@ -91,6 +91,8 @@ RemovedUser parse_removed(const toml::value& entry, const std::string& origin) {
       r.home_path = str_at(v, origin, key);
     } else if (field == "removed_at") {
       r.removed_at = str_at(v, origin, key);
+    } else if (field == "term") {
+      r.term = str_at(v, origin, key);
     } else {
       bad(origin, "'" + key + "' is not a known key");
     }
@@ -282,6 +284,9 @@ std::string render_registry(const Registry& reg) {
         << "home = " << toml_string(r.home) << "\n"
         << "home_path = " << toml_string(r.home_path) << "\n"
         << "removed_at = " << toml_string(r.removed_at) << "\n";
+    if (!r.term.empty()) {
+      out << "term = " << toml_string(r.term) << "\n";
+    }
   }
   return out.str();
 }

@@ -206,6 +206,7 @@ vs__inner_exit() {
   set +e
   vs__umount_root
   mountpoint -q "$VS_DATA" 2>/dev/null && umount "$VS_DATA"
+  [[ -n ${VS_LOOP:-} ]] && losetup -d "$VS_LOOP"
   cd / && umount "$VS_STATE" 2>/dev/null
   if [[ $rc == 77 && $VS_SKIPPING != 1 ]]; then
     printf '[e2e.%s] FAIL: a command exited 77; that is not a skip\n' "$VS_NAME" >&2
@@ -216,6 +217,39 @@ vs__inner_exit() {
 
 vs__mount_data() {
   mount -t tmpfs -o "size=${VS_DATA_SIZE:-512m},mode=0755,uid=0,gid=0" vs-data "$VS_DATA"
+}
+
+# vs_btrfs_data [SIZE]: makes the data disk a btrfs file system (default 600m) instead of the
+# tmpfs, before the first vs_boot: an image file made by mkfs.btrfs on the state tmpfs, attached
+# to a free loop device whose nodes are made on the state tmpfs (a container's /dev has none),
+# mounted as the data disk until the scenario ends, then detached. Needs btrfs-progs.
+VS_LOOP=""
+vs_btrfs_data() {
+  local size=${1:-600m} img="$VS_STATE/data.img" nodes="$VS_STATE/loopdev" n try
+  [[ $VS_BOOTS == 0 ]] || vs_fail "vs_btrfs_data: call it before vs_boot"
+  vs__require_tools mkfs.btrfs losetup
+  grep -qw btrfs /proc/filesystems || modprobe btrfs 2>/dev/null || vs_skip "the kernel has no btrfs"
+  truncate -s "$size" "$img"
+  mkfs.btrfs -q "$img" >/dev/null || vs_fail "mkfs.btrfs failed"
+  mkdir -p "$nodes"
+  [[ -c $nodes/loop-control ]] || mknod -m 0600 "$nodes/loop-control" c 10 237
+  for try in 1 2 3 4 5; do
+    n=$(/usr/bin/python3 -c 'import fcntl, os, sys
+print(fcntl.ioctl(os.open(sys.argv[1], os.O_RDWR), 0x4C82))' "$nodes/loop-control") \
+      || vs_fail "no free loop device (LOOP_CTL_GET_FREE on /dev/loop-control 10:237 failed)"
+    [[ -b $nodes/loop$n ]] || mknod -m 0600 "$nodes/loop$n" b 7 "$n"
+    # Another run may take the same free device first: then ask again.
+    if losetup "$nodes/loop$n" "$img" 2>/dev/null; then
+      VS_LOOP="$nodes/loop$n"
+      break
+    fi
+    sleep 0.$((RANDOM % 9 + 1))
+  done
+  [[ -n $VS_LOOP ]] || vs_fail "could not attach '$img' to a loop device"
+  umount "$VS_DATA"
+  mount -t btrfs "$VS_LOOP" "$VS_DATA"
+  chmod 0755 "$VS_DATA"
+  vs_log "data disk: btrfs on $VS_LOOP ($size)"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -311,6 +345,7 @@ vs_reboot() {
   mountpoint -q "$VS_ROOT" && vs_fail "server root is still mounted after unmount"
   rm -rf --one-file-system -- "$VS_STATE/up" "$VS_STATE/work"
   if [[ $wipe == 1 ]]; then
+    [[ -z $VS_LOOP ]] || vs_fail "vs_reboot --wipe-data: not on a btrfs data disk"
     umount "$VS_DATA"
     vs__mount_data
   fi

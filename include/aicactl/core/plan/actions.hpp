@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "aicactl/core/plan/backup_actions.hpp"
 #include "aicactl/core/plan/user_actions.hpp"
 #include "aicactl/os/acl.hpp"
 #include "aicactl/os/error.hpp"
@@ -26,6 +27,7 @@ struct CreateDirectory {
   std::string path;
   std::string group;
   mode_t mode = 0755;
+  bool subvolume = false;  // a btrfs subvolume (BTRFS_IOC_SUBVOL_CREATE), not a plain mkdir
 };
 struct SetOwnership {
   std::string path;
@@ -84,7 +86,9 @@ struct Conflict {
 
 using Action = std::variant<CreateGroup, CreateDirectory, SetOwnership, SetMode, SetSharedAcl, WriteFile, Conflict,
                             CreateAccount, AddToGroup, CreateHome, MigrateHome, MakeSymlink, CompleteAccount,
-                            RemoveLeftover, RemoveLink, DeleteAccount, ArchiveHome, PurgeHome>;
+                            RemoveLeftover, RemoveLink, DeleteAccount, ArchiveHome, PurgeHome,
+                            // term close (backup_actions.hpp)
+                            SnapshotHomes, ArchiveHomeTar, EmptyHome, RemovePath>;
 
 enum class Tense { future, past };
 

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,8 @@ struct ServerState {
   bool acl_supported = true;
   std::map<std::string, PathState> paths;
   std::vector<std::pair<std::string, std::string>> leftovers;  // (dir, name): temps of killed runs
+  std::set<std::string> on_btrfs;                              // directories with `subvolume` whose parent is on btrfs
+  std::set<std::string> subvolumes;                            // those of them that exist and are subvolumes
 };
 
 // Reads everything plan_setup looks at; changes nothing.

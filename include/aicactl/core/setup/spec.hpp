@@ -28,6 +28,9 @@ struct DirSpec {
   mode_t mode = 0755;
   ModePolicy policy = ModePolicy::exact;
   bool shared = false;  // gets the group:<group>:rwx access and default ACL
+  // Created as a btrfs subvolume when its parent is on btrfs (snapshots and quotas need one);
+  // an existing plain directory is left as it is, with a note.
+  bool subvolume = false;
 };
 
 struct FileSpec {

@@ -48,6 +48,7 @@ struct RemovedUser {
   std::string home;        // what happened to the home: "kept", "archived", "purged" or "none"
   std::string home_path;   // where it is now ("" when purged or none)
   std::string removed_at;  // ISO 8601 UTC
+  std::string term{};      // term close: the term whose backup holds the home ("" otherwise)
   bool operator==(const RemovedUser&) const = default;
 };
 

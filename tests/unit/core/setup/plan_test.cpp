@@ -88,6 +88,43 @@ TEST(Plan, HalfWrittenGroupIsCompleted) {
   EXPECT_TRUE(plan_setup(spec, state).items.front().ok());
 }
 
+TEST(Plan, UsersOnBtrfsIsCreatedAsASubvolumeAndAPlainOneGetsANote) {
+  ServerSpec spec = small_spec("/r");
+  spec.dirs[1].subvolume = true;
+  ServerState state;
+  state.group_gid = 0;
+  for (const auto& d : spec.dirs) state.paths[d.path] = PathState{};
+  for (const auto& f : spec.files) state.paths[f.path] = PathState{};
+  auto create_of = [](const Plan& plan) -> const CreateDirectory* {
+    for (const auto& item : plan.items) {
+      for (const auto& a : item.actions) {
+        if (const auto* c = std::get_if<CreateDirectory>(&a); c != nullptr && c->path == "/r/data/cache")
+          return c;
+      }
+    }
+    return nullptr;
+  };
+  const CreateDirectory* plain = create_of(plan_setup(spec, state));
+  ASSERT_NE(plain, nullptr);
+  EXPECT_FALSE(plain->subvolume);  // not on btrfs
+  state.on_btrfs.insert("/r/data/cache");
+  const Plan on_btrfs = plan_setup(spec, state);
+  ASSERT_NE(create_of(on_btrfs), nullptr);
+  EXPECT_TRUE(create_of(on_btrfs)->subvolume);
+  EXPECT_NE(describe(Action{*create_of(on_btrfs)}, Tense::future).find("btrfs subvolume"), std::string::npos);
+  EXPECT_TRUE(on_btrfs.notes.empty());
+  // An existing plain directory stays as it is, with a note.
+  os::FileInfo info;
+  info.mode = S_IFDIR | 0755;
+  state.paths["/r/data/cache"] = PathState{info, {}, {}, {}, "", ""};
+  const Plan existing = plan_setup(spec, state);
+  EXPECT_EQ(create_of(existing), nullptr);
+  ASSERT_EQ(existing.notes.size(), 1U);
+  EXPECT_NE(existing.notes[0].find("not a subvolume"), std::string::npos);
+  state.subvolumes.insert("/r/data/cache");
+  EXPECT_TRUE(plan_setup(spec, state).notes.empty());
+}
+
 TEST(Plan, SymlinkWhereADirectoryBelongsIsAConflict) {
   ServerSpec spec = small_spec("/r");
   ServerState state;

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+// aicactl term close: snapshot, verify, then purge the expired users of a term.
+#include "aicactl/cli/term_cmd.hpp"
+
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "aicactl/cli/render.hpp"
+#include "aicactl/core/lifecycle/clock.hpp"
+#include "aicactl/core/lifecycle/term.hpp"
+#include "aicactl/core/plan/errors.hpp"
+#include "aicactl/core/users/registry.hpp"
+#include "aicactl/core/users/users.hpp"
+
+namespace aicactl::cli {
+namespace {
+
+struct CloseOptions {
+  std::string term;
+  std::string users;  // a,b
+  bool yes = false;
+};
+
+std::vector<std::string> split_names(const std::string& list) {
+  std::vector<std::string> out;
+  std::stringstream in(list);
+  for (std::string name; std::getline(in, name, ',');) {
+    if (!name.empty()) {
+      out.push_back(name);
+    }
+  }
+  return out;
+}
+
+int run_close(const GlobalOptions& options, const CloseOptions& o) {
+  if (auto why = core::term_name_problem(o.term); !why.empty()) {
+    throw core::Error(core::ExitCode::bad_data, "Invalid term name '" + o.term + "': " + why);
+  }
+  const std::vector<std::string> names = split_names(o.users);
+  for (const auto& n : names) {
+    core::validate_user_name(n);
+  }
+  if (!o.yes && !options.dry_run) {
+    throw core::Error(core::ExitCode::usage,
+                      "term close deletes the homes and accounts of the term's users after backing them up; add "
+                      "--yes to confirm (or --dry-run to see what it would do)");
+  }
+  require_root(options, "term close");
+  const core::Config config = load_data_config(options, "term close");
+  const auto lock = begin_mutation(options, config, "term close");
+  core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
+  const core::TermClosePlan plan = core::plan_term_close(config, registry, o.term, names,
+                                                         core::date_of_day(core::lifecycle_today()), core::utc_now());
+  core::TermCloseResult result = core::run_term_close(config, registry, plan, options.dry());
+  if (plan.users.empty()) {
+    result.report.notes.push_back("No expired users to close (name them with --users)");
+  } else {
+    std::string who;
+    for (const auto& u : plan.users) {
+      who += (who.empty() ? "" : ", ") + u;
+    }
+    result.report.notes.push_back("Term '" + o.term + "' (" + core::to_string(plan.kind) + " backup in '" +
+                                  plan.term_dir + "'): " + who);
+  }
+  render_report(options, "term close", result.report);
+  if (result.backup_failed) {
+    return static_cast<int>(core::ExitCode::failure);
+  }
+  return static_cast<int>(result.report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
+}
+
+}  // namespace
+
+void register_term(Registrar& r) {
+  auto* term = r.app.add_subcommand("term", "The semester reclaim: back up, verify, then purge a term's users");
+  term->require_subcommand(1);
+  term->fallthrough();
+  auto close = std::make_shared<CloseOptions>();
+  auto* cmd = term->add_subcommand(
+      "close",
+      "For every expired user (or --users): a verified backup of the home (a read-only btrfs snapshot, else a "
+      "tar.zst archive), then the home, [lifecycle] purge_paths and the account removed; the uid is never reused");
+  cmd->add_option("name", close->term, "The term's name (letters, digits, '.', '_', '-'): /data/backup/NAME")
+      ->required();
+  cmd->add_option("--users", close->users,
+                  "Only these users (a,b), also those [lifecycle] keep or admin groups protect");
+  cmd->add_flag("--yes", close->yes, "Confirm (without it only --dry-run runs)");
+  cmd->fallthrough();
+  cmd->callback([&r, close] { r.set_handler([&o = r.options, close] { return run_close(o, *close); }); });
+}
+
+}  // namespace aicactl::cli

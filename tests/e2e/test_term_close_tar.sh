@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# term close where /data/users is no btrfs subvolume (the default tmpfs /data): one verified
+# tar.zst archive per user with its sha256; first a full /data makes the archive fail, which
+# stops the run with nothing removed (exit 1); after space is freed the same close archives,
+# verifies and purges.
+VS_DATA_SIZE=64m # small, so that it can be filled
+source "$(dirname "$0")/lib/vserver.sh"
+vs_main "$@"
+
+
+vs_boot
+vs_setup
+at() { date -u -d "$1 12:00" +%s; }
+close() { vs_try vs_run "AICACTL_TEST_NOW=$(at 2030-02-01) aicactl $*"; }
+vs_aicactl user add alice --expires 2030-01-15
+vs_assert_rc 0 "user add alice"
+ALICE_UID=$(vs_run 'id -u alice')
+vs_assert_as_ok alice 'mkdir -p ~/proj && echo data > ~/proj/a.txt && ln ~/proj/a.txt ~/proj/b.txt &&
+  head -c 3000000 /dev/urandom > ~/proj/blob && ln -s /etc/shadow ~/shadow-link' "alice's files"
+
+vs_step "a full disk: the archive fails, nothing is removed (exit 1)"
+vs_run 'head -c 200M /dev/zero > /data/filler 2>/dev/null || true; df -h /data | tail -1'
+vs_snapshot before /data/users /home /etc/passwd
+close term close 2026-fall --yes
+vs_assert_rc 1
+vs_assert_contains "$VS_ERR" "2026-fall" "the failure names the archive"
+vs_snapshot after /data/users /home /etc/passwd
+vs_assert_snapshot_same before after "a failed term close"
+vs_assert_ok 'getent passwd alice' "alice is still there"
+vs_assert_eq "" "$(vs_run 'ls -A /data/backup/2026-fall')" "no partial archive left"
+
+vs_step "space freed: archive, verify (listing, sha256), purge"
+vs_run 'rm /data/filler'
+close --json term close 2026-fall --yes
+vs_assert_rc 0
+vs_assert_eq "archive-tar empty-home unlink delete-account write-file" \
+  "$(vs_json '" ".join(a["kind"] for a in j["actions"])')" "the actions"
+vs_assert_absent /data/users/alice
+vs_assert_fails 'getent passwd alice' "alice's account is gone"
+vs_assert_ok 'cd /data/backup/2026-fall && sha256sum -c alice.tar.zst.sha256' "the sha256 beside the archive"
+vs_assert_eq "600 root" "$(vs_stat /data/backup/2026-fall/alice.tar.zst '%a %U')" "the archive's mode"
+LIST=$(vs_run 'tar --zstd --numeric-owner -tvf /data/backup/2026-fall/alice.tar.zst')
+vs_assert_match "alice/proj/(a|b).txt link to alice/proj/(a|b).txt" "$LIST" "the hard link in the archive"
+vs_assert_contains "$LIST" "alice/shadow-link -> /etc/shadow" "the symlink, archived as a link"
+vs_assert_contains "$LIST" "$ALICE_UID/" "numeric owners"
+vs_assert_contains "$(vs_run "cat /data/system/config/users.toml")" 'term = "2026-fall"' "the registry row"
+
+vs_pass
