@@ -12,7 +12,9 @@
 
 #include "aicactl/cli/context.hpp"
 #include "aicactl/core/gpu/status.hpp"
+#include "aicactl/core/lifecycle/clock.hpp"
 #include "aicactl/core/plan/errors.hpp"
+#include "aicactl/core/sessions/service.hpp"
 
 namespace aicactl::cli {
 namespace {
@@ -105,11 +107,23 @@ std::string status_text(const core::gpu::Status& s) {
   return out.str();
 }
 
+// Owners as host_attribution() finds them, plus the sessions holding slices and containers.
+core::gpu::Attribution attribution(const GlobalOptions& options) {
+  core::gpu::Attribution a = core::gpu::host_attribution();
+  try {
+    core::sessions::attribute_sessions(a, core::sessions::readable_sessions(load_config(options)),
+                                       core::lifecycle_now());
+  } catch (const core::Error&) {
+    // No usable configuration: gpu status still shows what NVML says.
+  }
+  return a;
+}
+
 int run_status(const GlobalOptions& options, const StatusOptions& o) {
   const core::gpu::Reader reader;
   const bool terminal = ::isatty(STDOUT_FILENO) == 1;
   for (;;) {
-    const core::gpu::Status status = reader.read();
+    const core::gpu::Status status = reader.read(attribution(options));
     if (options.json) {
       std::cout << status_json(status).dump(o.watch_seconds > 0 ? -1 : 2) << "\n";
     } else {

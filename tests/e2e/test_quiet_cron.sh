@@ -24,7 +24,7 @@ vs_boot
 vs_setup
 vs_aicactl user add alice
 vs_assert_rc 0
-vs_assert_eq 3 "$(vs_run "grep -c ' root .*--quiet' $CRON")" "cron jobs with --quiet"
+vs_assert_eq 4 "$(vs_run "grep -c ' root .*--quiet' $CRON")" "cron jobs with --quiet"
 
 vs_step "on a healthy server the cron jobs print nothing"
 vs_try run_cron_jobs

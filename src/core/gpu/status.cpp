@@ -217,6 +217,10 @@ os::Nvml open_or_throw(const std::string& library) {
 Reader::Reader(const std::string& library) : nvml_(open_or_throw(library)) {}
 
 Status Reader::read() const {
+  return read(host_attribution());
+}
+
+Status Reader::read(const Attribution& attribution) const {
   auto snapshot = nvml_.snapshot();
   if (!snapshot) {
     throw Error(ExitCode::failure, snapshot.error().message);
@@ -224,7 +228,7 @@ Status Reader::read() const {
   if (snapshot->gpus.empty()) {
     throw Error(ExitCode::unavailable, "No NVIDIA GPU found (the driver reports none)");
   }
-  return build_status(*snapshot, host_attribution());
+  return build_status(*snapshot, attribution);
 }
 
 }  // namespace aicactl::core::gpu

@@ -288,7 +288,7 @@ std::string Engine::create(const std::string& name, const nlohmann::json& body) 
     throw Error(ExitCode::failure, "Failed to create container '" + name + "': " + engine_message(r.status, r.body));
   }
   const auto j = parse_json(r.body, "create answer");
-  const std::string id = j.is_object() ? string_of(j, "Id") : "";
+  std::string id = j.is_object() ? string_of(j, "Id") : "";
   if (id.empty()) {
     throw Error(ExitCode::failure, "The Docker engine did not say which container it created for '" + name + "'");
   }

@@ -103,6 +103,11 @@ std::string host_name() {
   return {buf.data()};
 }
 
+bool database_exists(const Service& service) {
+  auto st = os::lstat_path(service.database_path());
+  return st && st->has_value();
+}
+
 void ignore_errors(const std::function<void()>& f) {
   try {
     f();
@@ -360,7 +365,7 @@ Session Service::extend(const std::string& id, std::int64_t ttl, std::int64_t no
 }
 
 Session Service::remove(const std::string& id) {
-  const Session s = show(id);
+  Session s = show(id);
   const Engine engine(config_.sessions.engine);
   engine.stop(container_name(id), kStopGraceSeconds);
   engine.remove(container_name(id));
@@ -375,6 +380,9 @@ Session Service::remove(const std::string& id) {
 
 ReapReport Service::reap(std::int64_t now, DryRun dry) {
   ReapReport report;
+  if (!database_exists(*this)) {
+    return report;  // sessions were never used here: nothing to reap, no engine to ask
+  }
   const bool wet = dry == DryRun::no;
   const Engine engine(config_.sessions.engine);
   Store store = open_store();
@@ -446,15 +454,6 @@ ReapReport Service::reap(std::int64_t now, DryRun dry) {
   return report;
 }
 
-namespace {
-
-bool database_exists(const Service& service) {
-  auto st = os::lstat_path(service.database_path());
-  return st && st->has_value();
-}
-
-}  // namespace
-
 ReapReport recover_sessions(const Config& config, std::int64_t now, DryRun dry) {
   Service service(config);
   if (!database_exists(service)) {
@@ -496,6 +495,32 @@ std::vector<SessionCheck> session_checks(const Config& config, std::int64_t now)
     out.push_back({"Docker engine " + config.sessions.engine, false, e.what()});
   }
   return out;
+}
+
+void attribute_sessions(gpu::Attribution& attribution, const std::vector<Session>& sessions, std::int64_t now) {
+  for (const Session& s : sessions) {
+    if (s.expires <= now) {
+      continue;
+    }
+    if (s.slice) {
+      attribution.session_by_uuid[*s.slice] = s.id;
+    }
+    if (!s.container.empty()) {
+      attribution.session_by_container[s.container] = gpu::SessionRef{s.id, s.user};
+    }
+  }
+}
+
+std::vector<Session> readable_sessions(const Config& config) {
+  const Service service(config);
+  if (!database_exists(service)) {
+    return {};
+  }
+  try {
+    return Store::open(service.database_path()).list();
+  } catch (const Error&) {
+    return {};
+  }
 }
 
 }  // namespace aicactl::core::sessions

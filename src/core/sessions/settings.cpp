@@ -187,7 +187,7 @@ void parse_sessions(const toml::table& table, const std::string& origin, Session
       }
     } else if (name == "runtime") {
       const std::string r = string_at(v, origin, name);
-      if (r.empty() || name_problem(r).size() > 0) {
+      if (r.empty() || !name_problem(r).empty()) {
         bad(origin, name, "must be a runtime name like \"nvidia\" (got '" + r + "')");
       }
       out.runtime = r;

@@ -102,6 +102,8 @@ class Reader {
  public:
   explicit Reader(const std::string& library = os::kNvmlLibrary);
   [[nodiscard]] Status read() const;
+  // With owners from `attribution` (host_attribution() plus the sessions, for gpu status).
+  [[nodiscard]] Status read(const Attribution& attribution) const;
 
  private:
   os::Nvml nvml_;

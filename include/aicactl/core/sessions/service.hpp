@@ -14,13 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "aicactl/core/gpu/status.hpp"
 #include "aicactl/core/plan/plan.hpp"
 #include "aicactl/core/sessions/store.hpp"
 #include "aicactl/core/setup/config.hpp"
 
 namespace aicactl::core::sessions {
 
-inline constexpr std::size_t kMaxAuthorizedKeys = 64 * 1024;
+inline constexpr std::size_t kMaxAuthorizedKeys = std::size_t{64} * 1024;
 
 enum class GpuKind { automatic, none, device, mig };
 
@@ -77,6 +78,12 @@ struct SessionCheck {
 // doctor's checks, when a session database exists: the engine, the image, the database, expired
 // sessions not yet reaped. Empty when sessions are not in use.
 [[nodiscard]] std::vector<SessionCheck> session_checks(const Config& config, std::int64_t now);
+
+// gpu status: which live session holds a slice, and whose container a process runs in.
+void attribute_sessions(gpu::Attribution& attribution, const std::vector<Session>& sessions, std::int64_t now);
+// The sessions of the database when it exists and can be read; none otherwise (never an error:
+// gpu status needs no data volume and no root).
+[[nodiscard]] std::vector<Session> readable_sessions(const Config& config);
 
 class Service {
  public:

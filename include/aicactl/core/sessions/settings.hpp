@@ -24,9 +24,9 @@ struct SessionsConfig {
   std::int64_t nano_cpus = 0;      // 0: no limit (cpus = 2.5 -> 2'500'000'000)
   std::int64_t memory = 0;         // bytes; 0: no limit
   std::int64_t pids_limit = 4096;  // 0: no limit
-  std::int64_t default_ttl = 8 * 3600;
-  std::int64_t max_ttl = 24 * 3600;  // seconds
-  unsigned max_per_user = 2;         // live sessions per user; 0: no limit
+  std::int64_t default_ttl = std::int64_t{8} * 3600;
+  std::int64_t max_ttl = std::int64_t{24} * 3600;  // seconds
+  unsigned max_per_user = 2;                       // live sessions per user; 0: no limit
   GpuMode gpu_mode = GpuMode::device_requests;
   std::string runtime = "nvidia";
 };
