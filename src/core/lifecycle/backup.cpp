@@ -71,6 +71,7 @@ std::vector<TermBackup> list_backups(const Config& config, const Registry& regis
 
 std::vector<std::string> terms_to_prune(const std::vector<TermBackup>& backups, std::size_t keep) {
   std::vector<const TermBackup*> sorted;
+  sorted.reserve(backups.size());
   for (const auto& b : backups) {
     sorted.push_back(&b);
   }
