@@ -1,15 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
-// aicactl term close: snapshot, verify, then purge the expired users of a term.
+// aicactl term close: snapshot, verify, then purge the expired users of a term; backup list.
 #include "aicactl/cli/term_cmd.hpp"
 
+#include <ctime>
+#include <iomanip>
+#include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "aicactl/cli/render.hpp"
+#include "aicactl/core/lifecycle/backup.hpp"
 #include "aicactl/core/lifecycle/clock.hpp"
 #include "aicactl/core/lifecycle/term.hpp"
+#include "aicactl/core/ops/disk.hpp"
 #include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/users/registry.hpp"
 #include "aicactl/core/users/users.hpp"
@@ -55,7 +61,7 @@ int run_close(const GlobalOptions& options, const CloseOptions& o) {
                                                          core::date_of_day(core::lifecycle_today()), core::utc_now());
   core::TermCloseResult result = core::run_term_close(config, registry, plan, options.dry());
   if (plan.users.empty()) {
-    result.report.notes.push_back("No expired users to close (name them with --users)");
+    result.report.notes.emplace_back("No expired users to close (name them with --users)");
   } else {
     std::string who;
     for (const auto& u : plan.users) {
@@ -69,6 +75,48 @@ int run_close(const GlobalOptions& options, const CloseOptions& o) {
     return static_cast<int>(core::ExitCode::failure);
   }
   return static_cast<int>(result.report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
+}
+
+std::string iso_time(std::int64_t t) {
+  const std::time_t tt = t;
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  std::ostringstream out;
+  out << std::put_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
+  return out.str();
+}
+
+int run_backup_list(const GlobalOptions& options) {
+  require_root(options, "backup list");
+  const core::Config config = load_data_config(options, "backup list");
+  const core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
+  const std::vector<core::TermBackup> backups = core::list_backups(config, registry);
+  if (options.json) {
+    nlohmann::json terms = nlohmann::json::array();
+    for (const auto& b : backups) {
+      terms.push_back({{"term", b.term},
+                       {"path", b.path},
+                       {"kind", core::to_string(b.kind)},
+                       {"users", b.users},
+                       {"bytes", b.bytes},
+                       {"date", iso_time(b.mtime)}});
+    }
+    std::cout << nlohmann::json{{"command", "backup list"}, {"terms", terms}}.dump(2) << "\n";
+    return 0;
+  }
+  if (backups.empty()) {
+    std::cout << "No term backups in '" << config.under_root(config.lifecycle.backup_dir) << "'\n";
+  }
+  for (const auto& b : backups) {
+    std::string users;
+    for (const auto& u : b.users) {
+      users += (users.empty() ? "" : ",") + u;
+    }
+    std::cout << std::left << std::setw(16) << b.term << ' ' << std::setw(5) << core::to_string(b.kind) << ' '
+              << std::right << std::setw(8) << core::human_size(b.bytes) << "  " << iso_time(b.mtime) << "  "
+              << (users.empty() ? "-" : users) << "\n";
+  }
+  return 0;
 }
 
 }  // namespace
@@ -89,6 +137,13 @@ void register_term(Registrar& r) {
   cmd->add_flag("--yes", close->yes, "Confirm (without it only --dry-run runs)");
   cmd->fallthrough();
   cmd->callback([&r, close] { r.set_handler([&o = r.options, close] { return run_close(o, *close); }); });
+
+  auto* backup = r.app.add_subcommand("backup", "The term backups that term close made");
+  backup->require_subcommand(1);
+  backup->fallthrough();
+  cmd = backup->add_subcommand("list", "Each term's backup: kind (btrfs or tar), size, date and users, oldest first");
+  cmd->fallthrough();
+  cmd->callback([&r] { r.set_handler([&o = r.options] { return run_backup_list(o); }); });
 }
 
 }  // namespace aicactl::cli

@@ -42,7 +42,7 @@ Result<std::string> fs_type_name(int fd) {
     case NFS_SUPER_MAGIC: return "nfs";
     default: {
       char hex[32];
-      std::snprintf(hex, sizeof hex, "0x%lx", static_cast<unsigned long>(sf.f_type));
+      (void)std::snprintf(hex, sizeof hex, "0x%lx", static_cast<unsigned long>(sf.f_type));
       return std::string(hex);
     }
   }

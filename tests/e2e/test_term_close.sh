@@ -5,7 +5,8 @@
 # with --dry-run or without --yes changes nothing; with --yes it takes one read-only snapshot,
 # verifies alice's tree in it (files, an ACL, a hard link pair, a symlink to /etc/shadow that is
 # never followed), purges her home and [lifecycle] purge_paths, deletes the account and keeps
-# her registry row (uid, term); a new user never gets her uid; bob, prof (keep) stay.
+# her registry row (uid, term); a new user never gets her uid; bob, prof (keep) stay; backup
+# list shows the term.
 source "$(dirname "$0")/lib/vserver.sh"
 vs_main "$@"
 
@@ -85,5 +86,13 @@ vs_assert_rc 0 "user add dave"
 vs_assert_ne "$ALICE_UID" "$(vs_run 'id -u dave')" "dave's uid"
 close term close 2026-fall --yes
 vs_assert_rc 0
+
+vs_step "backup list"
+vs_aicactl --json backup list
+vs_assert_rc 0
+vs_assert_eq '["2026-fall", "btrfs", ["alice"]]' "$(vs_json '[j["terms"][0][k] for k in ("term", "kind", "users")]')" \
+  "backup list --json"
+vs_aicactl backup list
+vs_assert_match "^2026-fall +btrfs .* alice$" "$VS_OUT" "backup list"
 
 vs_pass

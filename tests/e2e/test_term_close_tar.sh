@@ -45,5 +45,9 @@ vs_assert_match "alice/proj/(a|b).txt link to alice/proj/(a|b).txt" "$LIST" "the
 vs_assert_contains "$LIST" "alice/shadow-link -> /etc/shadow" "the symlink, archived as a link"
 vs_assert_contains "$LIST" "$ALICE_UID/" "numeric owners"
 vs_assert_contains "$(vs_run "cat /data/system/config/users.toml")" 'term = "2026-fall"' "the registry row"
+vs_aicactl --json backup list
+vs_assert_rc 0
+vs_assert_eq '["2026-fall", "tar", ["alice"]]' "$(vs_json '[j["terms"][0][k] for k in ("term", "kind", "users")]')" \
+  "backup list --json"
 
 vs_pass

@@ -160,7 +160,7 @@ TermCloseResult run_term_close(const Config& config, Registry& registry, const T
   result.report = apply_plan(plan.backup, dry_run);
   if (result.report.failed > 0) {
     result.backup_failed = true;
-    result.report.notes.push_back("Nothing was removed: a backup failed");
+    result.report.notes.emplace_back("Nothing was removed: a backup failed");
     return result;
   }
   result.report.merge(apply_plan(plan.purge, dry_run));
