@@ -19,6 +19,7 @@
 #include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/users/registry.hpp"
 #include "aicactl/core/users/users.hpp"
+#include "aicactl/os/text.hpp"
 
 namespace aicactl::cli {
 namespace {
@@ -113,7 +114,7 @@ int run_backup_list(const GlobalOptions& options) {
       users += (users.empty() ? "" : ",") + u;
     }
     std::cout << std::left << std::setw(16) << b.term << ' ' << std::setw(5) << core::to_string(b.kind) << ' '
-              << std::right << std::setw(8) << core::human_size(b.bytes) << "  " << iso_time(b.mtime) << "  "
+              << std::right << std::setw(8) << os::human_size(b.bytes) << "  " << iso_time(b.mtime) << "  "
               << (users.empty() ? "-" : users) << "\n";
   }
   return 0;

@@ -13,17 +13,11 @@
 #include "aicactl/os/entry_ops.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
+#include "aicactl/os/text.hpp"
 #include "aicactl/os/tree_ops.hpp"
 
 namespace aicactl::core::detail {
 namespace {
-
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
-    s.pop_back();
-  }
-  return s;
-}
 
 // The first difference between a live home and its copy, "" when none.
 std::string first_difference(const os::TreeDigest& live, const os::TreeDigest& copy) {
@@ -60,7 +54,7 @@ os::Result<void> verify_copy(const std::string& live, const std::string& copy) {
 os::Result<os::ProcessResult> run_checked(const std::vector<std::string>& argv, const std::string& target) {
   auto r = os::run_program(argv);
   if (r && r->exit_code != 0) {
-    return os::fail(argv.front() + " (" + trimmed(r->err) + ") for", target, 0);
+    return os::fail(argv.front() + " (" + std::string(os::trim(r->err)) + ") for", target, 0);
   }
   return r;
 }
