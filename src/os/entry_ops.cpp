@@ -50,4 +50,21 @@ Result<void> ensure_dir_at(int dirfd, const char* name, mode_t mode, std::string
   return fail("create directory", std::string(shown), err);
 }
 
+Result<void> sync_file_at(int dirfd, const char* name, std::string_view shown) {
+  const int fd = ::openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    return fail("open", std::string(shown));
+  }
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) {
+    return fail("sync", std::string(shown), err);
+  }
+  if (::fsync(dirfd) != 0) {
+    return fail("sync the directory of", std::string(shown));
+  }
+  return {};
+}
+
 }  // namespace aicactl::os

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "aicactl/os/expected.hpp"
 #include "aicactl/os/fd.hpp"
 
 namespace aicactl::os {
@@ -16,9 +17,7 @@ Result<SmallFile> read_small_file_at(int dirfd, const char* name, std::size_t ma
     return fail("open", std::string(shown));
   }
   auto info = stat_fd(fd.get());
-  if (!info) {
-    return std::unexpected(info.error());
-  }
+  AICACTL_RETURN_IF_ERROR(info);
   if (!info->is_regular()) {
     return fail("open", std::string(shown), EINVAL);
   }

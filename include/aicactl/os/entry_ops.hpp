@@ -29,4 +29,8 @@ namespace aicactl::os {
 // and owner are left as they are; a non-directory there fails with EEXIST).
 [[nodiscard]] Result<void> ensure_dir_at(int dirfd, const char* name, mode_t mode, std::string_view shown);
 
+// fsync(2) of the regular file `name` under `dirfd` (opened O_NOFOLLOW), then of `dirfd` itself: a
+// file another program wrote is on disk, with its name, before anything depends on it.
+[[nodiscard]] Result<void> sync_file_at(int dirfd, const char* name, std::string_view shown);
+
 }  // namespace aicactl::os

@@ -256,8 +256,8 @@ std::string describe(const Action& action, Tense t) {
           },
           [&](const CreateDirectory& a) {
             return std::string(verb(t, "Would create", "Created")) +
-                   (a.subvolume ? " btrfs subvolume " : " directory ") + os::quoted(a.path) + " (root:" + a.group + " " +
-                   octal(a.mode) + ")";
+                   (a.subvolume ? " btrfs subvolume " : " directory ") + os::quoted(a.path) + " (root:" + a.group +
+                   " " + octal(a.mode) + ")";
           },
           [&](const SetOwnership& a) {
             return std::string(verb(t, "Would change", "Changed")) + " owner of " + os::quoted(a.path) +
@@ -341,7 +341,9 @@ std::string describe(const Action& action, Tense t) {
             return std::string(verb(t, "Would empty and remove", "Emptied and removed")) + " " +
                    os::quoted(os::join_path(a.users_dir, a.user));
           },
-          [&](const RemovePath& a) { return std::string(verb(t, "Would remove", "Removed")) + " " + os::quoted(a.path); },
+          [&](const RemovePath& a) {
+            return std::string(verb(t, "Would remove", "Removed")) + " " + os::quoted(a.path);
+          },
       },
       action);
 }

@@ -11,6 +11,7 @@
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/btrfs.hpp"
 #include "aicactl/os/entry_ops.hpp"
+#include "aicactl/os/expected.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
 #include "aicactl/os/text.hpp"
@@ -38,13 +39,9 @@ std::string first_difference(const os::TreeDigest& live, const os::TreeDigest& c
 
 os::Result<void> verify_copy(const std::string& live, const std::string& copy) {
   auto a = os::digest_tree(live);
-  if (!a) {
-    return std::unexpected(a.error());
-  }
+  AICACTL_RETURN_IF_ERROR(a);
   auto b = os::digest_tree(copy);
-  if (!b) {
-    return std::unexpected(b.error());
-  }
+  AICACTL_RETURN_IF_ERROR(b);
   if (auto why = first_difference(*a, *b); !why.empty()) {
     return os::fail("verify the snapshot (" + why + ")", copy, EIO);
   }
@@ -65,16 +62,12 @@ os::Result<os::UniqueFd> open_backup_dir(const std::string& dir) {
   const std::string parent_path = dir.substr(0, dir.find_last_of('/'));
   const std::string name = dir.substr(dir.find_last_of('/') + 1);
   auto grand = os::open_parent(parent_path);
-  if (!grand) {
-    return std::unexpected(grand.error());
-  }
+  AICACTL_RETURN_IF_ERROR(grand);
   if (auto r = os::ensure_dir_at(grand->first.get(), grand->second.c_str(), 0700, parent_path); !r) {
     return std::unexpected(r.error());
   }
   auto top = os::open_dir_at(grand->first.get(), grand->second.c_str(), parent_path);
-  if (!top) {
-    return std::unexpected(top.error());
-  }
+  AICACTL_RETURN_IF_ERROR(top);
   if (auto r = os::ensure_dir_at(top->get(), name.c_str(), 0700, dir); !r) {
     return std::unexpected(r.error());
   }
@@ -83,13 +76,9 @@ os::Result<os::UniqueFd> open_backup_dir(const std::string& dir) {
 
 os::Result<void> apply_snapshot_homes(const SnapshotHomes& a) {
   auto users = os::open_dir(a.users_dir);
-  if (!users) {
-    return std::unexpected(users.error());
-  }
+  AICACTL_RETURN_IF_ERROR(users);
   auto term = open_backup_dir(a.term_dir);
-  if (!term) {
-    return std::unexpected(term.error());
-  }
+  AICACTL_RETURN_IF_ERROR(term);
   const std::string snap = os::join_path(a.term_dir, "users");
   if (auto st = os::stat_at(term->get(), "users"); !st) {
     if (auto r = os::snapshot_subvolume(users->get(), term->get(), "users", os::SnapshotMode::read_only, snap); !r) {
@@ -100,9 +89,7 @@ os::Result<void> apply_snapshot_homes(const SnapshotHomes& a) {
     const std::string live = os::join_path(a.users_dir, user);
     std::string copy = os::join_path(snap, user);
     auto home = os::open_dir_at(users->get(), user.c_str(), live);
-    if (!home) {
-      return std::unexpected(home.error());
-    }
+    AICACTL_RETURN_IF_ERROR(home);
     if (os::is_subvolume(home->get()).value_or(false)) {
       // A home with a quota is a subvolume of its own: the users snapshot holds only its mount point.
       copy = os::join_path(a.term_dir, user);
@@ -121,14 +108,12 @@ os::Result<void> apply_snapshot_homes(const SnapshotHomes& a) {
 
 os::Result<void> apply_archive_home_tar(const ArchiveHomeTar& a) {
   auto term = open_backup_dir(a.term_dir);
-  if (!term) {
-    return std::unexpected(term.error());
-  }
+  AICACTL_RETURN_IF_ERROR(term);
   const std::string name = a.user + ".tar.zst";
   const std::string partial = "." + name + ".partial";
   const std::string archive = os::join_path(a.term_dir, name);
   const std::string temp = os::join_path(a.term_dir, partial);
-  auto cleanup = [&] { (void)::unlinkat(term->get(), partial.c_str(), 0); };
+  auto cleanup = [&] { (void)os::unlink_at(term->get(), partial.c_str(), temp); };
   auto made = run_checked({"tar", "--create", "--zstd", "--acls", "--xattrs", "--xattrs-include=*", "--numeric-owner",
                            "--one-file-system", "--file", temp, "--directory", a.users_dir, "--", a.user},
                           archive);
@@ -160,9 +145,13 @@ os::Result<void> apply_archive_home_tar(const ArchiveHomeTar& a) {
     cleanup();
     return r;
   }
-  if (::fchmodat(term->get(), partial.c_str(), 0600, 0) != 0 || ::fsync(term->get()) != 0) {
+  if (auto r = os::chmod_at(term->get(), partial.c_str(), 0600, temp); !r) {
     cleanup();
-    return os::fail("sync", archive);
+    return r;
+  }
+  if (auto r = os::sync_file_at(term->get(), partial.c_str(), temp); !r) {
+    cleanup();
+    return r;
   }
   return os::rename_at(term->get(), partial.c_str(), term->get(), name.c_str(), temp, archive);
 }
@@ -170,9 +159,7 @@ os::Result<void> apply_archive_home_tar(const ArchiveHomeTar& a) {
 os::Result<void> apply_empty_home(const EmptyHome& a) {
   const std::string shown = os::join_path(a.users_dir, a.user);
   auto users = os::open_dir(a.users_dir);
-  if (!users) {
-    return std::unexpected(users.error());
-  }
+  AICACTL_RETURN_IF_ERROR(users);
   auto home = os::open_dir_at(users->get(), a.user.c_str(), shown);
   if (!home) {
     return home.error().code == ENOENT ? os::Result<void>{} : std::unexpected(home.error());
@@ -188,10 +175,7 @@ os::Result<void> apply_empty_home(const EmptyHome& a) {
     home->reset();
     return os::delete_subvolume(users->get(), a.user, shown);
   }
-  if (::unlinkat(users->get(), a.user.c_str(), AT_REMOVEDIR) != 0) {
-    return os::fail("remove directory", shown);
-  }
-  return {};
+  return os::remove_empty_dir_at(users->get(), a.user.c_str(), shown);
 }
 
 os::Result<void> apply_remove_path(const RemovePath& a) {
