@@ -11,6 +11,8 @@
 
 #include "aicactl/core/lifecycle/clock.hpp"
 #include "aicactl/os/atomic_file.hpp"
+#include "aicactl/os/entry_ops.hpp"
+#include "aicactl/os/expected.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/process.hpp"
 #include "aicactl/os/process_input.hpp"
@@ -57,9 +59,7 @@ class Steps {
 
 os::Result<void> run_tool(const std::vector<std::string>& argv, const std::string& target) {
   auto r = os::run_program(argv);
-  if (!r) {
-    return std::unexpected(r.error());
-  }
+  AICACTL_RETURN_IF_ERROR(r);
   if (r->exit_code != 0) {
     std::string err = r->err;
     while (!err.empty() && err.back() == '\n') {
@@ -117,13 +117,8 @@ std::vector<os::SubIdRange> sub_ranges(const UserRecord& rec, uid_t uid) {
 
 os::Result<void> ensure_state_dir(const Config& config) {
   auto system = os::open_dir(config.under_root("system"));
-  if (!system) {
-    return std::unexpected(system.error());
-  }
-  if (::mkdirat(system->get(), "state", 0755) != 0 && errno != EEXIST) {
-    return os::fail("create directory", config.under_root("system/state"));
-  }
-  return {};
+  AICACTL_RETURN_IF_ERROR(system);
+  return os::ensure_dir_at(system->get(), "state", 0755, config.under_root("system/state"));
 }
 
 void send_notice(Steps& steps, const Config& config, const UserRecord& rec, const std::optional<os::UserInfo>& account,
@@ -140,9 +135,7 @@ void send_notice(Steps& steps, const Config& config, const UserRecord& rec, cons
     steps.step("notice-mail", to, "Would mail the expiry notice to '" + to + "'",
                "Mailed the expiry notice to '" + to + "'", [&]() -> os::Result<void> {
                  auto rc = os::run_program_with_input({sendmail, "-t", "-oi"}, message);
-                 if (!rc) {
-                   return std::unexpected(rc.error());
-                 }
+                 AICACTL_RETURN_IF_ERROR(rc);
                  if (*rc != 0) {
                    return os::fail("mail the notice (sendmail exit " + std::to_string(*rc) + ")", to, 0);
                  }
@@ -238,9 +231,7 @@ void expire_account(Steps& steps, const Config& config, const UserRecord& rec, c
                    (void)run_tool({"loginctl", "terminate-user", rec.name}, rec.name);
                  }
                  auto ended = os::end_processes(owned, lc.grace_seconds * kMillisPerSecond);
-                 if (!ended) {
-                   return std::unexpected(ended.error());
-                 }
+                 AICACTL_RETURN_IF_ERROR(ended);
                  if (ended->left > 0) {
                    return os::fail("end " + std::to_string(ended->left) + " process(es) even with SIGKILL of", rec.name,
                                    0);

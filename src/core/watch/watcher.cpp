@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "aicactl/os/expected.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/walk.hpp"
 
@@ -89,9 +90,7 @@ std::optional<Check> watch_check(const std::string& lock_dir) {
 
 os::Result<std::unique_ptr<Watcher>> Watcher::start(const std::vector<WatchTree>& trees) {
   auto fan = os::Fanotify::open();
-  if (!fan) {
-    return std::unexpected(fan.error());
-  }
+  AICACTL_RETURN_IF_ERROR(fan);
   std::unique_ptr<Watcher> w(new Watcher(std::move(*fan)));
   std::optional<os::OsError> last_error;
   auto unwatched = [&](os::OsError err) {
