@@ -44,6 +44,7 @@ const std::vector<Entry>& menu() {
       {"5", "Clean every cache", {"cache", "clean", "--all"}, Mutating::yes},
       {"6", "Disk usage", {"disk", "usage"}, Mutating::no},
       {"7", "GPU status", {"gpu", "status"}, Mutating::no},
+      {"8", "GPU sessions", {"session", "list"}, Mutating::no},
   };
   return entries;
 }

@@ -104,6 +104,7 @@ vs_assert_rc 0
 vs_assert_contains "$VS_OUT" "1  Add a user  (aicactl user add NAME; shows the --dry-run plan first)" "--list-options"
 vs_assert_contains "$VS_OUT" "aicactl doctor" "--list-options"
 vs_assert_contains "$VS_OUT" "7  GPU status  (aicactl gpu status)" "--list-options"
+vs_assert_contains "$VS_OUT" "8  GPU sessions  (aicactl session list)" "--list-options"
 
 vs_step "text menu: cancel at the plan, then a bad name: nothing changes"
 vs_snapshot before_text_cancel
@@ -160,6 +161,7 @@ vs_step "not on a terminal: the text menu, read from stdin"
 vs_try vs_run "printf '3\nq\n' | aicactl wizard"
 vs_assert_rc 0 "aicactl wizard on a pipe"
 vs_assert_contains "$VS_OUT" "7) GPU status" "gpu status in the menu"
+vs_assert_contains "$VS_OUT" "8) GPU sessions" "session list in the menu"
 vs_assert_contains "$VS_OUT" "1) Add a user" "the text menu on a pipe"
 vs_assert_contains "$VS_OUT" "carol" "user list through the wizard"
 
