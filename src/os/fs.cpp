@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "aicactl/os/expected.hpp"
+#include "aicactl/os/small_file.hpp"
 
 namespace aicactl::os {
 namespace {
@@ -311,32 +312,6 @@ Result<void> remove_xattr_at(int dirfd, const char* name, const char* attr, std:
   return {};
 }
 
-namespace {
-
-Result<std::string> read_all(int fd, std::string_view path) {
-  std::string out;
-  if (struct stat st{}; ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    out.reserve(static_cast<std::size_t>(st.st_size));  // no regrowth copies of a big file
-  }
-  std::array<char, 65536> buf{};
-  for (;;) {
-    const ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return fail("read", std::string(path));
-    }
-    if (n == 0) {
-      break;
-    }
-    out.append(buf.data(), static_cast<std::size_t>(n));
-  }
-  return out;
-}
-
-}  // namespace
-
 Result<std::vector<std::string>> list_dir(int fd, std::string_view shown) {
   UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
   if (!copy) {
@@ -379,7 +354,7 @@ Result<std::optional<std::string>> read_file(std::string_view path) {
     }
     return fail("open", std::string(path));
   }
-  auto text = read_all(fd.get(), path);
+  auto text = read_fd(fd.get(), path);
   AICACTL_RETURN_IF_ERROR(text);
   return std::optional<std::string>{std::move(*text)};
 }
@@ -389,7 +364,7 @@ Result<std::string> read_self_exe() {
   if (!fd) {
     return fail("open", "/proc/self/exe");
   }
-  return read_all(fd.get(), "/proc/self/exe");
+  return read_fd(fd.get(), "/proc/self/exe");
 }
 
 std::string join_path(std::string_view dir, std::string_view name) {

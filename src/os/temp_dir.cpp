@@ -11,6 +11,7 @@
 
 #include "aicactl/os/expected.hpp"
 #include "aicactl/os/fs.hpp"
+#include "aicactl/os/small_file.hpp"
 #include "aicactl/os/tree_ops.hpp"
 
 namespace aicactl::os {
@@ -137,22 +138,7 @@ Result<std::string> read_file_at(int dirfd, const char* name, std::string_view s
   if (!S_ISREG(st.st_mode)) {
     return fail("read (not a regular file)", std::string(shown), EINVAL);
   }
-  std::string data;
-  std::array<char, 1 << 16> buf{};
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return fail("read", std::string(shown));
-    }
-    if (n == 0) {
-      break;
-    }
-    data.append(buf.data(), static_cast<std::size_t>(n));
-  }
-  return data;
+  return read_fd(fd.get(), shown);
 }
 
 }  // namespace aicactl::os

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,12 @@ struct SmallFile {
   FileInfo info;  // of the opened file itself
   std::string content;
 };
+
+// Everything `fd` yields until end of file (a read interrupted by a signal is retried); EFBIG once
+// more than `max_bytes` arrive. The one read loop of os/ (fs's read_file, temp_dir's read_file_at,
+// read_small_file_at).
+[[nodiscard]] Result<std::string> read_fd(int fd, std::string_view shown,
+                                          std::size_t max_bytes = std::numeric_limits<std::size_t>::max());
 
 // ELOOP: a symlink; EINVAL: not a regular file; EFBIG: larger than `max_bytes`.
 [[nodiscard]] Result<SmallFile> read_small_file_at(int dirfd, const char* name, std::size_t max_bytes,
