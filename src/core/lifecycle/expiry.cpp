@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "aicactl/core/lifecycle/clock.hpp"
+#include "aicactl/core/users/users.hpp"
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/entry_ops.hpp"
 #include "aicactl/os/expected.hpp"
@@ -23,7 +24,6 @@
 namespace aicactl::core {
 namespace {
 
-constexpr uid_t kFirstRegularUid = 1000;
 constexpr int kMillisPerSecond = 1000;
 constexpr std::time_t kSecondsPerDay = 86400;
 

@@ -22,7 +22,6 @@
 namespace aicactl::core::sessions {
 namespace {
 
-constexpr uid_t kFirstRegularUid = 1000;
 constexpr int kStopGraceSeconds = 2;
 constexpr std::int64_t kCreateWindow = 300;  // a row this young without a container is being created
 constexpr mode_t kStateMode = 0755;

@@ -15,8 +15,6 @@
 namespace aicactl::core {
 namespace {
 
-constexpr uid_t kFirstRegularUid = 1000;  // login.defs UID_MIN / UID_MAX on Debian
-constexpr uid_t kLastRegularUid = 60000;
 constexpr mode_t kHomeMode = 0750;
 
 // Lists only the top level (never the whole tree); a directory that cannot be listed counts

@@ -23,6 +23,11 @@
 
 namespace aicactl::core {
 
+// The ids of regular accounts: login.defs UID_MIN / UID_MAX on Debian. Below: system accounts,
+// which sessions, expiry and user add never act on.
+inline constexpr uid_t kFirstRegularUid = 1000;
+inline constexpr uid_t kLastRegularUid = 60000;
+
 // Debian's defaults for a login name: adduser's NAME_REGEX ^[a-z][-a-z0-9_]*\$?$ (a lower-case
 // letter, then lower-case letters, digits, '-' and '_', optionally a final '$') and useradd's limit
 // of 32 characters; not all digits. Returns the problem, or "" when valid.
