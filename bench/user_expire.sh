@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Times `aicactl user expire` with 1,000 registered users of whom 10 are due, on the virtual server
 # (tests/e2e/lib): 10 notices due (the daily case), then 10 accounts reaching their expiry date
-# (gpasswd, usermod, chage each), then the no-op re-run. The clock is the test clock
+# (one usermod each: --remove --groups, --lock, --expiredate), then the no-op re-run. The clock is the test clock
 # AICACTL_TEST_NOW. Target: <= 0.3 s with 10 due.
 # Usage (root): AICACTL_BIN=build/aicactl bench/user_expire.sh     BENCH_USERS=1000 by default.
 # shellcheck source=../tests/e2e/lib/vserver.sh disable=SC2016  # the vserver expands the quoted commands

@@ -20,6 +20,7 @@
 #include "aicactl/os/procs.hpp"
 #include "aicactl/os/shadow.hpp"
 #include "aicactl/os/subid.hpp"
+#include "aicactl/os/text.hpp"
 
 namespace aicactl::core {
 namespace {
@@ -47,6 +48,22 @@ class Steps {
       }
     }
     report_.actions.push_back(std::move(r));
+  }
+  // Several steps done by one call: each is reported, with the call's outcome.
+  struct Part {
+    std::string kind, target, future, past;
+  };
+  void together(const std::vector<Part>& parts, const std::function<os::Result<void>()>& apply) {
+    if (parts.empty()) {
+      return;
+    }
+    os::Result<void> res;
+    if (dry_ == DryRun::no) {
+      res = apply();
+    }
+    for (const auto& p : parts) {
+      step(p.kind, p.target, p.future, p.past, [&res] { return res; });
+    }
   }
   void note(std::string text) { report_.notes.push_back(std::move(text)); }
   void ok() { ++report_.ok; }
@@ -181,26 +198,29 @@ void expire_account(Steps& steps, const Config& config, const UserRecord& rec, c
   std::vector<std::string> groups = {config.group};
   groups.insert(groups.end(), lc.revoke_groups.begin(), lc.revoke_groups.end());
   const auto member_of = os::groups_of(account);
-  bool all_ok = true;
+  // One usermod does what gpasswd -d, usermod -L and chage -E would do one by one (each tool run
+  // rewrites and re-locks the account files: a third of the time for 10 expiring accounts).
+  std::vector<Steps::Part> parts;
+  std::vector<std::string> revoke;
   for (const auto& g : groups) {
     auto info = os::find_group(g);
     if (!info || info->gid == account.gid ||
         std::find(member_of.begin(), member_of.end(), info->gid) == member_of.end()) {
       continue;
     }
-    all_ok = false;
-    steps.step("revoke-group", rec.name + ":" + g, "Would remove '" + rec.name + "' from group '" + g + "'",
-               "Removed '" + rec.name + "' from group '" + g + "'", [&] {
-                 return run_tool({"gpasswd", "-d", rec.name, g}, rec.name);
-               });
+    revoke.push_back(g);
+    parts.push_back({"revoke-group", rec.name + ":" + g, "Would remove '" + rec.name + "' from group '" + g + "'",
+                     "Removed '" + rec.name + "' from group '" + g + "'"});
+  }
+  std::vector<std::string> argv = {"usermod"};
+  if (!revoke.empty()) {
+    argv.insert(argv.end(), {"--remove", "--groups", os::join(revoke, ",")});
   }
   const auto shadow = os::find_shadow(rec.name);
   if (shadow && !shadow->locked) {
-    all_ok = false;
-    steps.step("lock-password", rec.name, "Would lock the password of '" + rec.name + "'",
-               "Locked the password of '" + rec.name + "'", [&] {
-                 return run_tool({"usermod", "-L", rec.name}, rec.name);
-               });
+    argv.emplace_back("--lock");
+    parts.push_back({"lock-password", rec.name, "Would lock the password of '" + rec.name + "'",
+                     "Locked the password of '" + rec.name + "'"});
   }
   // Expired by shadow's own clock too: the expiry date, or today when the date is still ahead of
   // the system clock (a test clock); shadow refuses logins from that day on.
@@ -210,13 +230,14 @@ void expire_account(Steps& steps, const Config& config, const UserRecord& rec, c
     const long target_day = std::min(*day, system_today);
     const std::string target = date_of_day(target_day);
     if (!shadow->expire_day || *shadow->expire_day > target_day) {
-      all_ok = false;
-      steps.step("expire-account", rec.name, "Would set the account '" + rec.name + "' to expire on " + target,
-                 "Set the account '" + rec.name + "' to expire on " + target, [&] {
-                   return run_tool({"chage", "-E", target, rec.name}, rec.name);
-                 });
+      argv.insert(argv.end(), {"--expiredate", target});
+      parts.push_back({"expire-account", rec.name, "Would set the account '" + rec.name + "' to expire on " + target,
+                       "Set the account '" + rec.name + "' to expire on " + target});
     }
   }
+  argv.insert(argv.end(), {"--", rec.name});
+  bool all_ok = parts.empty();
+  steps.together(parts, [&] { return run_tool(argv, rec.name); });
   const auto owned = owned_ids(account.uid, sub_ranges(rec, account.uid));
   const std::size_t running = static_cast<std::size_t>(std::count_if(
       procs.begin(), procs.end(), [&](const os::ProcInfo& p) { return p.pid != ::getpid() && os::runs_as(p, owned); }));
