@@ -32,6 +32,11 @@ again=$(timed 2030-01-08)
 expiry=$(timed 2030-01-15)
 vs_assert_rc 0
 noop=$(timed 2030-01-16)
+# The floor: the no-op run plus the 10 usermod runs themselves (each rewrites and re-locks
+# passwd, shadow, group and gshadow and tries nscd and sss_cache), timed alone.
+usermods=$(vs_run "s=\$(date +%s.%N); for i in \$(seq 1 10); do usermod --expiredate 2029-01-01 -- due\$i || exit 1; done; e=\$(date +%s.%N); awk -v s=\$s -v e=\$e 'BEGIN{printf \"%.3f\\n\", e-s}'")
+vs_assert_rc 0
+floor=$(awk -v a="$noop" -v b="$usermods" 'BEGIN{printf "%.3f", a + b}')
 locked=$(vs_run 'for i in $(seq 1 10); do getent shadow due$i | cut -d: -f2 | grep -c "^!"; done' | awk '{s+=$1} END{print s}')
 
 printf '\n%-40s %10s %10s\n' "user expire, $n users, 10 due" "seconds" "target"
@@ -39,4 +44,6 @@ printf '%-40s %10s %10s\n' "10 notices due" "$notices" "<= 0.3"
 printf '%-40s %10s %10s\n' "re-run, notices already sent" "$again" "<= 0.3"
 printf '%-40s %10s %10s\n' "10 accounts expire (locked: $locked)" "$expiry" "<= 0.3"
 printf '%-40s %10s %10s\n' "re-run, nothing to do" "$noop" "<= 0.3"
+printf '%-40s %10s %10s\n' "floor: no-op run + 10 usermod alone" "$floor" ""
+printf '%-40s %9sx\n' "10 accounts expire / floor" "$(awk -v a="$expiry" -v b="$floor" 'BEGIN{printf "%.2f", a / b}')"
 vs_pass
