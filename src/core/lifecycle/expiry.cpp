@@ -15,6 +15,7 @@
 #include "aicactl/os/entry_ops.hpp"
 #include "aicactl/os/expected.hpp"
 #include "aicactl/os/fs.hpp"
+#include "aicactl/os/host.hpp"
 #include "aicactl/os/process.hpp"
 #include "aicactl/os/process_input.hpp"
 #include "aicactl/os/procs.hpp"
@@ -100,9 +101,7 @@ std::string mail_address(const LifecycleConfig& lc, const UserRecord& rec) {
 }
 
 std::string notice_text(const UserRecord& rec, long days_left) {
-  char host[256] = {};
-  (void)::gethostname(host, sizeof(host) - 1);
-  return "Your account '" + rec.name + "' on " + host + " expires on " + rec.expires + " (in " +
+  return "Your account '" + rec.name + "' on " + os::host_name() + " expires on " + rec.expires + " (in " +
          std::to_string(days_left) + (days_left == 1 ? " day" : " days") +
          "). Copy what you need from your home before then: after that date you can no longer log in, and "
          "your files may be archived and removed at the end of the term.\n";

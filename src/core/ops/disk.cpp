@@ -15,6 +15,7 @@
 #include "aicactl/os/append_file.hpp"
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/fs.hpp"
+#include "aicactl/os/host.hpp"
 #include "aicactl/os/process.hpp"
 #include "aicactl/os/process_input.hpp"
 #include "aicactl/os/text.hpp"
@@ -356,11 +357,9 @@ std::vector<std::string> deliver(const Config& config, const DiskCheck& check) {
     }
     constexpr const char* kSendmail = "/usr/sbin/sendmail";
     if (!config.disk.mail_to.empty()) {
-      std::array<char, 256> host{};
-      (void)::gethostname(host.data(), host.size() - 1);
       if (::access(kSendmail, X_OK) != 0) {
         problems.push_back(std::string("Not mailing the alert: '") + kSendmail + "' is missing");
-      } else if (auto r = os::run_program_with_input({kSendmail, "-t"}, alert_mail(config, check, host.data()));
+      } else if (auto r = os::run_program_with_input({kSendmail, "-t"}, alert_mail(config, check, os::host_name()));
                  !r || *r != 0) {
         problems.push_back(r ? "sendmail exited with " + std::to_string(*r) : r.error().message());
       }

@@ -16,6 +16,7 @@
 #include "aicactl/os/atomic_file.hpp"
 #include "aicactl/os/entry_ops.hpp"
 #include "aicactl/os/fs.hpp"
+#include "aicactl/os/host.hpp"
 #include "aicactl/os/small_file.hpp"
 #include "aicactl/os/tree_ops.hpp"
 
@@ -92,14 +93,6 @@ std::vector<std::pair<std::string, gid_t>> groups_with_names(const os::UserInfo&
     add(g);
   }
   return out;
-}
-
-std::string host_name() {
-  std::array<char, 256> buf{};
-  if (::gethostname(buf.data(), buf.size() - 1) != 0) {
-    return "localhost";
-  }
-  return {buf.data()};
 }
 
 bool database_exists(const Service& service) {
@@ -207,7 +200,7 @@ std::string Service::container_name(const std::string& id) {
 }
 
 std::string Service::ssh_command(const Session& s) const {
-  const std::string host = config_.sessions.ssh_host.empty() ? host_name() : config_.sessions.ssh_host;
+  const std::string host = config_.sessions.ssh_host.empty() ? os::host_name() : config_.sessions.ssh_host;
   return "ssh -p " + std::to_string(s.port) + " " + s.user + "@" + host;
 }
 
