@@ -19,6 +19,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# shellcheck source=scripts/lib/debian-rootfs.sh
+source "$repo/scripts/lib/debian-rootfs.sh"
 cache=${AICACTL_FLEET_CACHE:-/var/cache/aicactl-fleet}
 run_dir=/run/aicactl-fleet
 docker_bin=/usr/bin/docker # Debian's docker.io, never another client earlier in PATH
@@ -82,7 +84,6 @@ cleanup() {
   fi
   [[ -d $run_dir ]] && rm -rf --one-file-system -- "$run_dir"
   [[ -n $work && -d $work ]] && rm -rf --one-file-system -- "$work"
-  [[ -n ${rootfs:-} && -d $rootfs ]] && rm -rf --one-file-system -- "$rootfs"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -117,34 +118,13 @@ say "started a private dockerd (pid $dockerd_pid) on $socket, data root on a tmp
 # ---------------------------------------------------------------------------------------------
 # the image: bookworm minbase + python3 (Ansible's modules) from apt's own mirror, cached
 
-# shellcheck disable=SC2016 # apt's own $(FIELD) placeholders
-mapfile -t repos < <(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT) $(IDENTIFIER)' \
-  | awk -v s="$suite" '$4 == "Packages" && $3 == "main" && ($2 == s || index($2, s "-") == 1) { print $1, $2 }' | sort -u)
-mirror=""
-for r in "${repos[@]}"; do
-  [[ ${r#* } == "$suite" ]] && mirror=${r% *}
-done
-[[ -n $mirror ]] || fail "apt has no '$suite main' repository to build the image from"
 include=python3,python3-apt,sudo,acl
-recipe="v1 debootstrap --variant=minbase --include=$include $suite; sources.list: main of each repository"
-key=$(printf '%s\n' "$recipe" "${repos[@]}" | sha256sum | cut -c1-12)
-tarball=$cache/rootfs-$suite-$key.tar
+recipe="v1 fleet host; sources.list: main of each repository"
 start=$SECONDS
-if [[ ! -s $tarball ]]; then
-  say "building the root file system: debootstrap --variant=minbase --include=$include $suite from $mirror"
-  rootfs=$(mktemp -d /var/tmp/aicactl-fleet-rootfs.XXXXXX)
-  debootstrap --variant=minbase --include="$include" "$suite" "$rootfs" "$mirror" >"$rootfs.log" 2>&1 \
-    || { tail -n 20 "$rootfs.log" >&2; fail "debootstrap failed (log: $rootfs.log)"; }
-  rm -f -- "$rootfs.log"
-  for r in "${repos[@]}"; do printf 'deb %s %s main\n' "${r% *}" "${r#* }"; done >"$rootfs/etc/apt/sources.list"
-  rm -rf --one-file-system -- "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-  tar -C "$rootfs" -cf "$tarball.tmp" .
-  mv -f -- "$tarball.tmp" "$tarball"
-  rm -rf --one-file-system -- "$rootfs"
-  rootfs=""
-  find "$cache" -maxdepth 1 -name 'rootfs-*.tar' ! -name "${tarball##*/}" -delete
-  say "root file system built in $((SECONDS - start)) s"
-fi
+tarball=$(debian_rootfs_tarball "$suite" "$include" "$cache" "$recipe") || fail "could not build the root file system"
+say "root file system ${tarball##*/} ready in $((SECONDS - start)) s"
+key=${tarball##*-}
+key=${key%.tar}
 image=aicactl-fleet:$suite-$key
 docker import --change 'CMD ["/bin/bash"]' "$tarball" "$image" >/dev/null
 for h in "${hosts[@]}"; do
