@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// aicactl term close: snapshot, verify, then purge the expired users of a term; backup list.
+// aicactl term close: snapshot, verify, then purge the expired users of a term; backup list, prune
+// and restore.
 #include "aicactl/cli/term_cmd.hpp"
 
 #include <ctime>
@@ -16,6 +17,7 @@
 #include "aicactl/core/lifecycle/clock.hpp"
 #include "aicactl/core/lifecycle/term.hpp"
 #include "aicactl/core/ops/disk.hpp"
+#include "aicactl/core/ops/restore.hpp"
 #include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/users/registry.hpp"
 #include "aicactl/core/users/users.hpp"
@@ -120,6 +122,53 @@ int run_backup_list(const GlobalOptions& options) {
   return 0;
 }
 
+struct PruneOptions {
+  std::string keep = "2";
+  bool yes = false;
+};
+
+int run_prune(const GlobalOptions& options, const PruneOptions& o) {
+  const std::size_t keep = core::parse_keep_terms(o.keep);
+  if (!o.yes && !options.dry_run) {
+    throw core::Error(core::ExitCode::usage,
+                      "backup prune deletes the older term backups for good; add --yes to confirm (or --dry-run to "
+                      "see what it would delete)");
+  }
+  require_root(options, "backup prune");
+  const core::Config config = load_data_config(options, "backup prune");
+  const auto lock = begin_mutation(options, config, "backup prune");
+  core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
+  const core::PrunePlan plan = core::plan_prune(config, core::list_backups(config, registry), keep);
+  core::Report report = core::run_prune(config, registry, plan, options.dry());
+  std::string terms;
+  for (const auto& t : plan.terms) {
+    terms += (terms.empty() ? "" : ", ") + t;
+  }
+  report.notes.push_back(plan.terms.empty()
+                             ? "No term backups beyond the " + std::to_string(keep) + " newest"
+                             : "Keeping the " + std::to_string(keep) + " newest terms; pruning: " + terms);
+  render_report(options, "backup prune", report);
+  return static_cast<int>(report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
+}
+
+struct RestoreOptions {
+  std::string user;
+  std::string term;
+  std::string expires;  // YYYY-MM-DD or "never"
+};
+
+int run_restore(const GlobalOptions& options, const RestoreOptions& o) {
+  require_root(options, "backup restore");
+  const core::Config config = load_data_config(options, "backup restore");
+  const auto lock = begin_mutation(options, config, "backup restore");
+  core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
+  const core::RestorePlan plan = core::plan_restore(
+      config, registry, core::RestoreRequest{o.user, o.term, o.expires == "never" ? "" : o.expires}, core::utc_now());
+  core::Report report = core::run_restore(config, registry, plan, options.dry());
+  render_report(options, "backup restore", report);
+  return static_cast<int>(report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
+}
+
 }  // namespace
 
 void register_term(Registrar& r) {
@@ -145,6 +194,25 @@ void register_term(Registrar& r) {
   cmd = backup->add_subcommand("list", "Each term's backup: kind (btrfs or tar), size, date and users, oldest first");
   cmd->fallthrough();
   cmd->callback([&r] { r.set_handler([&o = r.options] { return run_backup_list(o); }); });
+
+  auto prune = std::make_shared<PruneOptions>();
+  cmd = backup->add_subcommand("prune", "Deletes every term backup but the N newest (--keep-terms, default 2)");
+  cmd->add_option("--keep-terms", prune->keep, "How many of the newest terms to keep (1 or more; default 2)");
+  cmd->add_flag("--yes", prune->yes, "Confirm (without it only --dry-run runs)");
+  cmd->fallthrough();
+  cmd->callback([&r, prune] { r.set_handler([&o = r.options, prune] { return run_prune(o, *prune); }); });
+
+  auto restore = std::make_shared<RestoreOptions>();
+  cmd = backup->add_subcommand("restore",
+                               "Brings USER's home back from a term's backup into /data/users/USER (verified, owner "
+                               "restored) and the account back with its recorded uid; never overwrites a home");
+  cmd->add_option("user", restore->user, "The user whose home comes back")->required();
+  cmd->add_option("--term", restore->term, "The term whose backup holds the home (see: aicactl backup list)")
+      ->required();
+  cmd->add_option("--expires", restore->expires,
+                  "The restored account's expiry date (YYYY-MM-DD) or never (the default: no expiry)");
+  cmd->fallthrough();
+  cmd->callback([&r, restore] { r.set_handler([&o = r.options, restore] { return run_restore(o, *restore); }); });
 }
 
 }  // namespace aicactl::cli

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "aicactl/core/plan/errors.hpp"
+
 namespace aicactl::core {
 namespace {
 
@@ -23,6 +25,21 @@ TEST(BackupPrune, KeepsTheNewestAndPrunesOldestFirst) {
   EXPECT_TRUE(terms_to_prune(backups, 4).empty());
   EXPECT_TRUE(terms_to_prune(backups, 10).empty());
   EXPECT_TRUE(terms_to_prune({}, 2).empty());
+}
+
+TEST(BackupPrune, KeepTermsIsAWholeNumberFromOne) {
+  EXPECT_EQ(parse_keep_terms("2"), 2U);
+  EXPECT_EQ(parse_keep_terms("1"), 1U);
+  EXPECT_EQ(parse_keep_terms("1000"), 1000U);
+  for (const std::string bad : {"0", "", "-1", "x", "2x", " 2", "1001", "99999999999999999999", "+3"}) {
+    try {
+      (void)parse_keep_terms(bad);
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::usage) << bad;
+      EXPECT_NE(std::string(e.what()).find("--keep-terms"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace
