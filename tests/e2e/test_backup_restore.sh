@@ -6,7 +6,8 @@
 # restore brings the home back (ACL, one inode for the pair, the link as a link, her uid) and her
 # account (the recorded uid, gpu-users, su - works); a second restore is refused. Then two more
 # terms are closed and prune --keep-terms 2 deletes the oldest snapshot only (not without --yes,
-# not with --dry-run); restoring from the pruned term says it is gone.
+# not with --dry-run); restoring from the pruned term says it is gone. bob's home, a subvolume of
+# its own (as with a quota), is closed into its own snapshot and restored as a writable one.
 source "$(dirname "$0")/lib/vserver.sh"
 vs_main "$@"
 
@@ -80,9 +81,16 @@ vs_snapshot after2
 vs_assert_snapshot_same before2 after2 "a second restore"
 
 vs_step "backup prune --keep-terms 2"
+# bob's home becomes a subvolume of its own (as a home with a quota is): its own snapshot.
+vs_assert_as_ok bob 'echo hi > ~/hello' "bob's file"
+BOB_UID=$(vs_run 'id -u bob')
+vs_run 'btrfs subvolume create /data/users/.bob.sv >/dev/null && cp -a /data/users/bob/. /data/users/.bob.sv/ &&
+  chown --reference=/data/users/bob /data/users/.bob.sv && chmod --reference=/data/users/bob /data/users/.bob.sv &&
+  rm -rf /data/users/bob && mv /data/users/.bob.sv /data/users/bob'
 sleep 1.1 # term folders are ordered by their mtime (seconds)
 close term close 2027-spring --users bob --yes
 vs_assert_rc 0 "term close 2027-spring"
+vs_assert_eq "256" "$(vs_run 'stat -c %i /data/backup/2027-spring/bob')" "bob's home snapshot"
 sleep 1.1
 close term close 2027-fall --users carol --yes
 vs_assert_rc 0 "term close 2027-fall"
@@ -114,8 +122,23 @@ vs_assert_contains "$(vs_run "cat $REG")" 'home = "purged"' "the pruned term's r
 vs_aicactl backup restore alice --term 2026-fall
 vs_assert_rc 65 "restore from a pruned term"
 vs_assert_contains "$VS_ERR" "deleted by backup prune" "restore from a pruned term"
+
+vs_step "backup restore from a home's own snapshot: a writable snapshot of it"
+vs_aicactl --json backup restore bob --term 2027-spring
+vs_assert_rc 0 "backup restore bob"
+vs_assert_eq "256 hi $BOB_UID" "$(vs_run 'stat -c %i /data/users/bob; cat /data/users/bob/hello; stat -c %u /data/users/bob/hello' | paste -sd' ')" \
+  "bob's home: a subvolume, his file, his uid"
+vs_assert_eq "ro=false" "$(vs_run 'btrfs property get /data/users/bob ro')" "the restored home is writable"
+vs_assert_eq "$BOB_UID" "$(vs_run 'id -u bob')" "bob's recorded uid"
+vs_assert_as_ok bob 'touch ~/again' "su - bob writes his home"
+vs_assert_absent /data/users/.bob.restore
 vs_aicactl --json backup prune --yes
 vs_assert_rc 0 "a second prune"
 vs_assert_eq "0" "$(vs_json 'len([a for a in j["actions"] if a["kind"] == "delete-term-backup"])')" "nothing more to prune"
+vs_aicactl backup prune --keep-terms 1 --yes
+vs_assert_rc 0 "prune the term with bob's home snapshot"
+vs_assert_absent /data/backup/2027-spring
+vs_assert_not_contains "$(vs_run 'btrfs subvolume list /data')" "backup/2027-spring" "both snapshots of 2027-spring"
+vs_assert_exists /data/backup/2027-fall/users/carol
 
 vs_pass
