@@ -95,6 +95,15 @@ sleep 1.1 # term folders are ordered by their mtime (seconds)
 vs_aicactl user add carol --expires 2030-01-15
 close term close 2027-spring --users carol --yes
 vs_assert_rc 0 "term close 2027-spring"
+M=$(vs_run 'stat -c %Y /data/backup/2026-fall') # terms are ordered by their folder's mtime
+vs_run "echo note > /data/backup/2026-fall/notes.txt && touch -d @$M /data/backup/2026-fall"
+vs_aicactl backup prune --keep-terms 1 --yes
+vs_assert_rc 73 "a term holding a file term close does not make"
+vs_assert_contains "$VS_ERR" "notes.txt" "the file in the way"
+vs_assert_exists /data/backup/2026-fall/alice.tar.zst
+vs_assert_exists /data/backup/2026-fall/alice.tar.zst.sha256
+vs_assert_not_contains "$(vs_run "cat /data/system/config/users.toml")" 'home = "purged"' "the failed term's rows"
+vs_run "rm /data/backup/2026-fall/notes.txt && touch -d @$M /data/backup/2026-fall"
 vs_aicactl --json backup prune --keep-terms 1 --yes
 vs_assert_rc 0 "backup prune"
 vs_assert_absent /data/backup/2026-fall
