@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/users/registry.hpp"
 #include "aicactl/core/users/users.hpp"
+#include "aicactl/os/lock.hpp"
 #include "aicactl/os/text.hpp"
 
 namespace aicactl::cli {
@@ -43,6 +45,27 @@ std::vector<std::string> split_names(const std::string& list) {
   return out;
 }
 
+// Without --yes only a dry run goes ahead: exit 64 with what the command would do.
+void require_yes(const GlobalOptions& options, bool yes, const std::string& what) {
+  if (!yes && !options.dry_run) {
+    throw core::Error(core::ExitCode::usage, what + "; add --yes to confirm (or --dry-run to see what it would do)");
+  }
+}
+
+// The steps before a plan: root, the config on the data volume, the lock, the registry.
+struct Mutation {
+  core::Config config;
+  std::optional<os::ProcessLock> lock;
+  core::Registry registry;
+};
+Mutation begin(const GlobalOptions& options, const std::string& command) {
+  require_root(options, command);
+  Mutation m{load_data_config(options, command), std::nullopt, {}};
+  m.lock = begin_mutation(options, m.config, command);
+  m.registry = core::load_registry(m.config.under_root(core::kRegistryFile));
+  return m;
+}
+
 int run_close(const GlobalOptions& options, const CloseOptions& o) {
   if (auto why = core::term_name_problem(o.term); !why.empty()) {
     throw core::Error(core::ExitCode::bad_data, "Invalid term name '" + o.term + "': " + why);
@@ -51,18 +74,11 @@ int run_close(const GlobalOptions& options, const CloseOptions& o) {
   for (const auto& n : names) {
     core::validate_user_name(n);
   }
-  if (!o.yes && !options.dry_run) {
-    throw core::Error(core::ExitCode::usage,
-                      "term close deletes the homes and accounts of the term's users after backing them up; add "
-                      "--yes to confirm (or --dry-run to see what it would do)");
-  }
-  require_root(options, "term close");
-  const core::Config config = load_data_config(options, "term close");
-  const auto lock = begin_mutation(options, config, "term close");
-  core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
-  const core::TermClosePlan plan = core::plan_term_close(config, registry, o.term, names,
+  require_yes(options, o.yes, "term close deletes the homes and accounts of the term's users after backing them up");
+  Mutation m = begin(options, "term close");
+  const core::TermClosePlan plan = core::plan_term_close(m.config, m.registry, o.term, names,
                                                          core::date_of_day(core::lifecycle_today()), core::utc_now());
-  core::TermCloseResult result = core::run_term_close(config, registry, plan, options.dry());
+  core::TermCloseResult result = core::run_term_close(m.config, m.registry, plan, options.dry());
   if (plan.users.empty()) {
     result.report.notes.emplace_back("No expired users to close (name them with --users)");
   } else {
@@ -129,17 +145,10 @@ struct PruneOptions {
 
 int run_prune(const GlobalOptions& options, const PruneOptions& o) {
   const std::size_t keep = core::parse_keep_terms(o.keep);
-  if (!o.yes && !options.dry_run) {
-    throw core::Error(core::ExitCode::usage,
-                      "backup prune deletes the older term backups for good; add --yes to confirm (or --dry-run to "
-                      "see what it would delete)");
-  }
-  require_root(options, "backup prune");
-  const core::Config config = load_data_config(options, "backup prune");
-  const auto lock = begin_mutation(options, config, "backup prune");
-  core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
-  const core::PrunePlan plan = core::plan_prune(config, core::list_backups(config, registry), keep);
-  core::Report report = core::run_prune(config, registry, plan, options.dry());
+  require_yes(options, o.yes, "backup prune deletes the older term backups for good");
+  Mutation m = begin(options, "backup prune");
+  const core::PrunePlan plan = core::plan_prune(m.config, core::list_backups(m.config, m.registry), keep);
+  core::Report report = core::run_prune(m.config, m.registry, plan, options.dry());
   std::string terms;
   for (const auto& t : plan.terms) {
     terms += (terms.empty() ? "" : ", ") + t;
@@ -158,13 +167,11 @@ struct RestoreOptions {
 };
 
 int run_restore(const GlobalOptions& options, const RestoreOptions& o) {
-  require_root(options, "backup restore");
-  const core::Config config = load_data_config(options, "backup restore");
-  const auto lock = begin_mutation(options, config, "backup restore");
-  core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
-  const core::RestorePlan plan = core::plan_restore(
-      config, registry, core::RestoreRequest{o.user, o.term, o.expires == "never" ? "" : o.expires}, core::utc_now());
-  core::Report report = core::run_restore(config, registry, plan, options.dry());
+  Mutation m = begin(options, "backup restore");
+  const core::RestorePlan plan =
+      core::plan_restore(m.config, m.registry,
+                         core::RestoreRequest{o.user, o.term, o.expires == "never" ? "" : o.expires}, core::utc_now());
+  core::Report report = core::run_restore(m.config, m.registry, plan, options.dry());
   render_report(options, "backup restore", report);
   return static_cast<int>(report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
 }
