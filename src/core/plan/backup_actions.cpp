@@ -343,6 +343,12 @@ os::Result<void> apply_restore_home(const RestoreHome& a) {
     }
   }
   if (restored) {
+    // cp and tar do not fsync: the copy is on disk (syncfs) before its name says it is complete.
+    if (auto r = run_checked({"sync", "--file-system", "--", *restored}, *restored); !r) {
+      restored = std::unexpected(r.error());
+    }
+  }
+  if (restored) {
     // rename(2) replaces only an empty directory: a home that gained files since is never overwritten.
     const bool nested = a.source == RestoreSource::tar;
     auto from = nested ? os::open_dir_at(users->get(), staging.c_str(), staging_path) : os::open_dir(a.users_dir);

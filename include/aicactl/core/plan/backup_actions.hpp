@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The actions of `term close` (core/lifecycle/term): a verified backup of homes (one read-only
 // btrfs snapshot of the users subvolume, or one tar.zst archive per user with its sha256), then
-// the purge (a home emptied by fd, a per-host path removed). Part of the plan engine: apply() in
-// actions.cpp calls these.
+// the purge (a home emptied by fd, a per-host path removed); those of `backup prune` (a term's
+// backup deleted) and `backup restore` (a home copied back, verified, re-owned). Part of the plan
+// engine: apply() in actions.cpp calls these.
 #pragma once
 
 #include <sys/types.h>
