@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// aicactl term close: snapshot, verify, then purge the expired users of a term; backup list.
+// aicactl term close: snapshot, verify, then purge the expired users of a term; backup list, prune
+// and restore.
 #include "aicactl/cli/term_cmd.hpp"
 
 #include <ctime>
@@ -7,6 +8,7 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -16,9 +18,11 @@
 #include "aicactl/core/lifecycle/clock.hpp"
 #include "aicactl/core/lifecycle/term.hpp"
 #include "aicactl/core/ops/disk.hpp"
+#include "aicactl/core/ops/restore.hpp"
 #include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/users/registry.hpp"
 #include "aicactl/core/users/users.hpp"
+#include "aicactl/os/lock.hpp"
 #include "aicactl/os/text.hpp"
 
 namespace aicactl::cli {
@@ -41,6 +45,27 @@ std::vector<std::string> split_names(const std::string& list) {
   return out;
 }
 
+// Without --yes only a dry run goes ahead: exit 64 with what the command would do.
+void require_yes(const GlobalOptions& options, bool yes, const std::string& what) {
+  if (!yes && !options.dry_run) {
+    throw core::Error(core::ExitCode::usage, what + "; add --yes to confirm (or --dry-run to see what it would do)");
+  }
+}
+
+// The steps before a plan: root, the config on the data volume, the lock, the registry.
+struct Mutation {
+  core::Config config;
+  std::optional<os::ProcessLock> lock;
+  core::Registry registry;
+};
+Mutation begin(const GlobalOptions& options, const std::string& command) {
+  require_root(options, command);
+  Mutation m{load_data_config(options, command), std::nullopt, {}};
+  m.lock = begin_mutation(options, m.config, command);
+  m.registry = core::load_registry(m.config.under_root(core::kRegistryFile));
+  return m;
+}
+
 int run_close(const GlobalOptions& options, const CloseOptions& o) {
   if (auto why = core::term_name_problem(o.term); !why.empty()) {
     throw core::Error(core::ExitCode::bad_data, "Invalid term name '" + o.term + "': " + why);
@@ -49,18 +74,11 @@ int run_close(const GlobalOptions& options, const CloseOptions& o) {
   for (const auto& n : names) {
     core::validate_user_name(n);
   }
-  if (!o.yes && !options.dry_run) {
-    throw core::Error(core::ExitCode::usage,
-                      "term close deletes the homes and accounts of the term's users after backing them up; add "
-                      "--yes to confirm (or --dry-run to see what it would do)");
-  }
-  require_root(options, "term close");
-  const core::Config config = load_data_config(options, "term close");
-  const auto lock = begin_mutation(options, config, "term close");
-  core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
-  const core::TermClosePlan plan = core::plan_term_close(config, registry, o.term, names,
+  require_yes(options, o.yes, "term close deletes the homes and accounts of the term's users after backing them up");
+  Mutation m = begin(options, "term close");
+  const core::TermClosePlan plan = core::plan_term_close(m.config, m.registry, o.term, names,
                                                          core::date_of_day(core::lifecycle_today()), core::utc_now());
-  core::TermCloseResult result = core::run_term_close(config, registry, plan, options.dry());
+  core::TermCloseResult result = core::run_term_close(m.config, m.registry, plan, options.dry());
   if (plan.users.empty()) {
     result.report.notes.emplace_back("No expired users to close (name them with --users)");
   } else {
@@ -120,6 +138,44 @@ int run_backup_list(const GlobalOptions& options) {
   return 0;
 }
 
+struct PruneOptions {
+  std::string keep = "2";
+  bool yes = false;
+};
+
+int run_prune(const GlobalOptions& options, const PruneOptions& o) {
+  const std::size_t keep = core::parse_keep_terms(o.keep);
+  require_yes(options, o.yes, "backup prune deletes the older term backups for good");
+  Mutation m = begin(options, "backup prune");
+  const core::PrunePlan plan = core::plan_prune(m.config, core::list_backups(m.config, m.registry), keep);
+  core::Report report = core::run_prune(m.config, m.registry, plan, options.dry());
+  std::string terms;
+  for (const auto& t : plan.terms) {
+    terms += (terms.empty() ? "" : ", ") + t;
+  }
+  report.notes.push_back(plan.terms.empty()
+                             ? "No term backups beyond the " + std::to_string(keep) + " newest"
+                             : "Keeping the " + std::to_string(keep) + " newest terms; pruning: " + terms);
+  render_report(options, "backup prune", report);
+  return static_cast<int>(report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
+}
+
+struct RestoreOptions {
+  std::string user;
+  std::string term;
+  std::string expires;  // YYYY-MM-DD or "never"
+};
+
+int run_restore(const GlobalOptions& options, const RestoreOptions& o) {
+  Mutation m = begin(options, "backup restore");
+  const core::RestorePlan plan =
+      core::plan_restore(m.config, m.registry,
+                         core::RestoreRequest{o.user, o.term, o.expires == "never" ? "" : o.expires}, core::utc_now());
+  core::Report report = core::run_restore(m.config, m.registry, plan, options.dry());
+  render_report(options, "backup restore", report);
+  return static_cast<int>(report.failed > 0 ? core::ExitCode::partial : core::ExitCode::ok);
+}
+
 }  // namespace
 
 void register_term(Registrar& r) {
@@ -145,6 +201,25 @@ void register_term(Registrar& r) {
   cmd = backup->add_subcommand("list", "Each term's backup: kind (btrfs or tar), size, date and users, oldest first");
   cmd->fallthrough();
   cmd->callback([&r] { r.set_handler([&o = r.options] { return run_backup_list(o); }); });
+
+  auto prune = std::make_shared<PruneOptions>();
+  cmd = backup->add_subcommand("prune", "Deletes every term backup but the N newest (--keep-terms, default 2)");
+  cmd->add_option("--keep-terms", prune->keep, "How many of the newest terms to keep (1 or more; default 2)");
+  cmd->add_flag("--yes", prune->yes, "Confirm (without it only --dry-run runs)");
+  cmd->fallthrough();
+  cmd->callback([&r, prune] { r.set_handler([&o = r.options, prune] { return run_prune(o, *prune); }); });
+
+  auto restore = std::make_shared<RestoreOptions>();
+  cmd = backup->add_subcommand("restore",
+                               "Brings USER's home back from a term's backup into /data/users/USER (verified, owner "
+                               "restored) and the account back with its recorded uid; never overwrites a home");
+  cmd->add_option("user", restore->user, "The user whose home comes back")->required();
+  cmd->add_option("--term", restore->term, "The term whose backup holds the home (see: aicactl backup list)")
+      ->required();
+  cmd->add_option("--expires", restore->expires,
+                  "The restored account's expiry date (YYYY-MM-DD) or never (the default: no expiry)");
+  cmd->fallthrough();
+  cmd->callback([&r, restore] { r.set_handler([&o = r.options, restore] { return run_restore(o, *restore); }); });
 }
 
 }  // namespace aicactl::cli

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <mutex>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -283,6 +284,41 @@ Result<TreeDigest> digest_tree(const std::string& root) {
     return fail("read", first_error, EIO);
   }
   return digest;
+}
+
+Result<std::uint64_t> reown_tree(const std::string& root, uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gid) {
+  std::mutex mutex;
+  std::uint64_t changed = 0;
+  std::optional<OsError> first_error;
+  auto summary = walk_tree(root, WalkOptions{1}, [&](const WalkEntry& e) {
+    const FileInfo& info = *e.info;
+    const uid_t uid = info.uid == from_uid ? to_uid : static_cast<uid_t>(-1);
+    const gid_t gid = info.gid == from_gid ? to_gid : static_cast<gid_t>(-1);
+    if (uid == static_cast<uid_t>(-1) && gid == static_cast<gid_t>(-1)) {
+      return;
+    }
+    // A directory by its own fd (its parent's fd may not be held); anything else relative to its
+    // directory, the link itself.
+    auto r = e.fd >= 0 ? chown_fd(e.fd, uid, gid, e.depth == 0 ? root : e.path())
+                       : chown_at(e.dirfd, e.name, uid, gid, e.path());
+    std::lock_guard lock(mutex);
+    if (!r) {
+      first_error = first_error ? first_error : std::optional<OsError>(r.error());
+    } else {
+      ++changed;
+    }
+  });
+  AICACTL_RETURN_IF_ERROR(summary);
+  if (!summary->errors.empty()) {
+    return std::unexpected(summary->errors.front());
+  }
+  if (first_error) {
+    return std::unexpected(*first_error);
+  }
+  if (!summary->mounts_skipped.empty()) {
+    return fail("change owners (another mount inside: '" + summary->mounts_skipped.front() + "')", root, EXDEV);
+  }
+  return changed;
 }
 
 }  // namespace aicactl::os

@@ -72,4 +72,11 @@ using TreeDigest = std::map<std::string, TreeEntry>;
 
 [[nodiscard]] Result<TreeDigest> digest_tree(const std::string& root);
 
+// Gives every entry of the tree at `root` (the root too) owned by `from_uid` to `to_uid`, and
+// every entry whose group is `from_gid` to `to_gid`, by fd: a symlink itself, never its target;
+// other mounts are neither entered nor changed. Meant for a fresh copy whose hard links all lie
+// inside it (a restored backup). Returns the number of entries changed; the first failure stops.
+[[nodiscard]] Result<std::uint64_t> reown_tree(const std::string& root, uid_t from_uid, gid_t from_gid, uid_t to_uid,
+                                               gid_t to_gid);
+
 }  // namespace aicactl::os

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "aicactl/core/plan/errors.hpp"
+#include "aicactl/core/users/users.hpp"
 #include "aicactl/os/btrfs.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/usage.hpp"
@@ -83,6 +85,50 @@ std::vector<std::string> terms_to_prune(const std::vector<TermBackup>& backups, 
     out.push_back(sorted[i]->term);
   }
   return out;
+}
+
+std::size_t parse_keep_terms(const std::string& text) {
+  constexpr std::size_t kMaxKeep = 1000;
+  std::size_t n = 0;
+  const bool digits =
+      !text.empty() && text.size() <= 4 && std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; });
+  if (digits) {
+    n = std::stoul(text);
+  }
+  if (!digits || n < 1 || n > kMaxKeep) {
+    throw Error(ExitCode::usage, "Invalid --keep-terms '" + text + "': a whole number of terms from 1 to 1000");
+  }
+  return n;
+}
+
+PrunePlan plan_prune(const Config& config, const std::vector<TermBackup>& backups, std::size_t keep) {
+  PrunePlan out;
+  out.terms = terms_to_prune(backups, keep);
+  const std::string dir = config.under_root(config.lifecycle.backup_dir);
+  for (const auto& term : out.terms) {
+    out.plan.items.push_back(PlanItem{"term backup '" + term + "'", {DeleteTermBackup{dir, term}}});
+  }
+  return out;
+}
+
+Report run_prune(const Config& config, Registry& registry, const PrunePlan& plan, DryRun dry_run) {
+  Report report = apply_plan(plan.plan, dry_run);
+  const std::string dir = config.under_root(config.lifecycle.backup_dir);
+  for (const auto& term : plan.terms) {
+    const std::string path = os::join_path(dir, term);
+    const bool failed = std::ranges::any_of(
+        report.actions, [&](const ActionReport& a) { return a.status == Status::failed && a.target == path; });
+    for (auto& r : registry.removed) {
+      if (!failed && r.term == term && r.home == "archived") {
+        r.home = "purged";
+        r.home_path.clear();
+      }
+    }
+  }
+  Plan reg;
+  reg.items.push_back(plan_registry_write(config, registry));
+  report.merge(apply_plan(reg, dry_run));
+  return report;
 }
 
 }  // namespace aicactl::core

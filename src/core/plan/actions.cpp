@@ -344,6 +344,20 @@ std::string describe(const Action& action, Tense t) {
           [&](const RemovePath& a) {
             return std::string(verb(t, "Would remove", "Removed")) + " " + os::quoted(a.path);
           },
+          [&](const DeleteTermBackup& a) {
+            return std::string(verb(t, "Would delete", "Deleted")) + " the term backup " +
+                   os::quoted(os::join_path(a.backup_dir, a.term));
+          },
+          [&](const RestoreHome& a) {
+            std::string owner;
+            if (a.from_uid != a.to_uid || a.from_gid != a.to_gid) {
+              owner = ", owner " + std::to_string(a.from_uid) + ":" + std::to_string(a.from_gid) + " -> " +
+                      std::to_string(a.to_uid) + ":" + std::to_string(a.to_gid);
+            }
+            return std::string(verb(t, "Would restore", "Restored")) + " " +
+                   os::quoted(os::join_path(a.users_dir, a.user)) + " from " + os::quoted(a.from) + " (verified" +
+                   owner + ")";
+          },
       },
       action);
 }
@@ -373,6 +387,8 @@ std::string kind_of(const Action& action) {
           [](const ArchiveHomeTar&) { return "archive-tar"; },
           [](const EmptyHome&) { return "empty-home"; },
           [](const RemovePath&) { return "remove-path"; },
+          [](const DeleteTermBackup&) { return "delete-term-backup"; },
+          [](const RestoreHome&) { return "restore-home"; },
       },
       action);
 }
@@ -393,6 +409,8 @@ std::string target_of(const Action& action) {
                         [](const SnapshotHomes& a) { return a.users_dir; },
                         [](const ArchiveHomeTar& a) { return os::join_path(a.users_dir, a.user); },
                         [](const EmptyHome& a) { return os::join_path(a.users_dir, a.user); },
+                        [](const DeleteTermBackup& a) { return os::join_path(a.backup_dir, a.term); },
+                        [](const RestoreHome& a) { return os::join_path(a.users_dir, a.user); },
                         [](const auto& a) { return a.path; },
                     },
                     action);
@@ -425,6 +443,8 @@ os::Result<void> apply(const Action& action) {
           [](const ArchiveHomeTar& a) { return detail::apply_archive_home_tar(a); },
           [](const EmptyHome& a) { return detail::apply_empty_home(a); },
           [](const RemovePath& a) { return detail::apply_remove_path(a); },
+          [](const DeleteTermBackup& a) { return detail::apply_delete_term_backup(a); },
+          [](const RestoreHome& a) { return detail::apply_restore_home(a); },
       },
       action);
 }

@@ -88,7 +88,9 @@ using Action = std::variant<CreateGroup, CreateDirectory, SetOwnership, SetMode,
                             CreateAccount, AddToGroup, CreateHome, MigrateHome, MakeSymlink, CompleteAccount,
                             RemoveLeftover, RemoveLink, DeleteAccount, ArchiveHome, PurgeHome,
                             // term close (backup_actions.hpp)
-                            SnapshotHomes, ArchiveHomeTar, EmptyHome, RemovePath>;
+                            SnapshotHomes, ArchiveHomeTar, EmptyHome, RemovePath,
+                            // backup prune, backup restore (backup_actions.hpp)
+                            DeleteTermBackup, RestoreHome>;
 
 enum class Tense { future, past };
 

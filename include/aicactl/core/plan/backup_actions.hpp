@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The actions of `term close` (core/lifecycle/term): a verified backup of homes (one read-only
 // btrfs snapshot of the users subvolume, or one tar.zst archive per user with its sha256), then
-// the purge (a home emptied by fd, a per-host path removed). Part of the plan engine: apply() in
-// actions.cpp calls these.
+// the purge (a home emptied by fd, a per-host path removed); those of `backup prune` (a term's
+// backup deleted) and `backup restore` (a home copied back, verified, re-owned). Part of the plan
+// engine: apply() in actions.cpp calls these.
 #pragma once
+
+#include <sys/types.h>
 
 #include <string>
 #include <vector>
@@ -41,6 +44,36 @@ struct EmptyHome {
 struct RemovePath {
   std::string path;
 };
+// backup prune: deletes <backup_dir>/<term> by fd: each read-only snapshot (the `users` one, a
+// home's own) made writable and destroyed as a subvolume, each USER.tar.zst and its .sha256 (and
+// a killed run's .partial) unlinked, then the empty folder. Anything else inside (a file that is
+// not ours, a link, a plain directory) fails the action before anything is deleted.
+struct DeleteTermBackup {
+  std::string backup_dir;  // /data/backup
+  std::string term;
+};
+// Where backup restore copies a home from.
+enum class RestoreSource {
+  home_snapshot,   // <term>/<user>: the read-only snapshot of a home that was a subvolume
+  users_snapshot,  // <term>/users/<user>: inside the read-only snapshot of the users subvolume
+  tar,             // <term>/<user>.tar.zst (its sha256 checked when planned)
+};
+// backup restore: copies the backup of `user` into <users_dir>/.<user>.restore (a writable
+// snapshot, `cp -a --reflink=auto`, or `tar -x` with ACLs, xattrs and numeric owners), verifies
+// the copy (the snapshot's digest, or the archive's entry count), gives the entries owned by
+// `from_uid`/`from_gid` to `to_uid`/`to_gid` when they differ, then renames it to
+// <users_dir>/<user> (an empty directory there is replaced, anything else refused). The staging
+// entry is removed on any failure.
+struct RestoreHome {
+  RestoreSource source = RestoreSource::tar;
+  std::string from;       // the snapshot directory or the archive
+  std::string users_dir;  // /data/users
+  std::string user;
+  uid_t from_uid = 0;
+  gid_t from_gid = 0;
+  uid_t to_uid = 0;
+  gid_t to_gid = 0;
+};
 
 }  // namespace aicactl::core
 
@@ -50,6 +83,11 @@ namespace aicactl::core::detail {
 [[nodiscard]] os::Result<void> apply_archive_home_tar(const ArchiveHomeTar& a);
 [[nodiscard]] os::Result<void> apply_empty_home(const EmptyHome& a);
 [[nodiscard]] os::Result<void> apply_remove_path(const RemovePath& a);
+[[nodiscard]] os::Result<void> apply_delete_term_backup(const DeleteTermBackup& a);
+[[nodiscard]] os::Result<void> apply_restore_home(const RestoreHome& a);
+// "" when `name` is an entry term close makes in a term folder (users, USER.tar.zst[.sha256], a
+// killed run's .USER.tar.zst.partial, a home's snapshot USER), else why not.
+[[nodiscard]] std::string term_entry_problem(const std::string& name, bool is_regular, bool is_subvolume);
 // Opens `dir` (made root 0700 when missing, its parent too: /data/backup/<term>).
 [[nodiscard]] os::Result<os::UniqueFd> open_backup_dir(const std::string& dir);
 
