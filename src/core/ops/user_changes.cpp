@@ -91,6 +91,8 @@ Report add_user(const Config& config, Registry& registry, const AddUserRequest& 
   record.name = request.name;
   record.shell = request.shell;
   record.expires = request.expires;
+  const UserRecord* previous = registry.find(request.name);
+  record.quota = request.quota != 0 ? request.quota : (previous != nullptr ? previous->quota : 0);
   const std::vector<std::string> groups = wanted_groups(config, request.groups, registry.find(request.name));
   for (const auto& g : groups) {
     record.groups.push_back(GroupRef{g, 0});
@@ -121,6 +123,9 @@ Report add_user(const Config& config, Registry& registry, const AddUserRequest& 
   }
   if (!request.email.empty()) {
     full->email = request.email;
+  }
+  if (request.quota != 0) {
+    full->quota = request.quota;
   }
   registry.put(*full);
   Plan reg;

@@ -290,7 +290,13 @@ std::string describe(const Action& action, Tense t) {
           },
           [&](const CreateHome& a) {
             return std::string(verb(t, "Would create", "Created")) + " home " + os::quoted(a.path) + " (" + a.user +
-                   " " + octal(a.mode) + (a.seed ? ", from /etc/skel)" : ")");
+                   " " + octal(a.mode) + (a.subvolume ? ", a btrfs subvolume" : "") +
+                   (a.seed ? ", from /etc/skel)" : ")");
+          },
+          [&](const SetHomeQuota& a) {
+            return a.bytes == 0 ? std::string(verb(t, "Would lift", "Lifted")) + " the quota of " + os::quoted(a.path)
+                                : std::string(verb(t, "Would limit", "Limited")) + " " + os::quoted(a.path) + " to " +
+                                      os::human_size(a.bytes) + " (btrfs qgroup)";
           },
           [&](const MigrateHome& a) {
             return std::string(verb(t, "Would move", "Moved")) + " the content of " + os::quoted(a.from) + " into " +
@@ -373,6 +379,7 @@ std::string kind_of(const Action& action) {
           [](const ArchiveHomeTar&) { return "archive-tar"; },
           [](const EmptyHome&) { return "empty-home"; },
           [](const RemovePath&) { return "remove-path"; },
+          [](const SetHomeQuota&) { return "set-quota"; },
       },
       action);
 }
@@ -425,6 +432,7 @@ os::Result<void> apply(const Action& action) {
           [](const ArchiveHomeTar& a) { return detail::apply_archive_home_tar(a); },
           [](const EmptyHome& a) { return detail::apply_empty_home(a); },
           [](const RemovePath& a) { return detail::apply_remove_path(a); },
+          [](const SetHomeQuota& a) { return detail::apply_set_home_quota(a); },
       },
       action);
 }

@@ -14,6 +14,7 @@
 
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/atomic_file.hpp"
+#include "aicactl/os/btrfs.hpp"
 #include "aicactl/os/entry_ops.hpp"
 #include "aicactl/os/expected.hpp"
 #include "aicactl/os/fs.hpp"
@@ -235,7 +236,9 @@ os::Result<void> apply_create_home(const CreateHome& a) {
   const char* name = parent->second.c_str();
   // Root-only while it is being filled, handed over last: the user cannot race the seeding.
   bool resumed = false;
-  if (auto made = os::mkdir_at(parent->first.get(), name, 0700, a.path); !made) {
+  auto made = a.subvolume ? os::create_subvolume(parent->first.get(), parent->second, a.path)
+                          : os::mkdir_at(parent->first.get(), name, 0700, a.path);
+  if (!made) {
     if (made.error().code != EEXIST) {
       return made;
     }
@@ -243,6 +246,10 @@ os::Result<void> apply_create_home(const CreateHome& a) {
   }
   auto fd = os::open_dir_at(parent->first.get(), name, a.path);
   AICACTL_RETURN_IF_ERROR(fd);
+  if (a.subvolume && !resumed) {  // a fresh subvolume is 0755: root-only too while it is filled
+    auto closed = os::chmod_fd(fd->get(), 0700, a.path);
+    AICACTL_RETURN_IF_ERROR(closed);
+  }
   if (resumed) {
     auto info = os::stat_fd(fd->get());
     if (!info || info->uid != 0) {
@@ -301,6 +308,25 @@ os::Result<void> apply_migrate_home(const MigrateHome& a) {
   // Everything is safe on /data now: the original goes (by fd, never following a link).
   from_fd->reset();
   return os::remove_tree_at(from_parent->first.get(), from_parent->second.c_str(), a.from);
+}
+
+os::Result<void> apply_set_home_quota(const SetHomeQuota& a) {
+  auto fd = os::open_dir(a.path);
+  AICACTL_RETURN_IF_ERROR(fd);
+  auto sub = os::is_subvolume(fd->get());
+  AICACTL_RETURN_IF_ERROR(sub);
+  if (!*sub) {
+    return os::fail("set the quota of (not a btrfs subvolume)", a.path, EINVAL);
+  }
+  auto id = os::subvolume_id(fd->get());
+  AICACTL_RETURN_IF_ERROR(id);
+  if (a.bytes != 0) {
+    auto enabled = os::enable_quota(fd->get(), a.path);
+    AICACTL_RETURN_IF_ERROR(enabled);
+  } else if (auto now = os::qgroup_usage(fd->get(), *id); !now && now.error().code == ENOENT) {
+    return {};  // quotas are off: there is no limit to lift
+  }
+  return os::limit_qgroup(fd->get(), *id, a.bytes, a.path);
 }
 
 os::Result<void> apply_make_symlink(const MakeSymlink& a) {

@@ -88,7 +88,9 @@ using Action = std::variant<CreateGroup, CreateDirectory, SetOwnership, SetMode,
                             CreateAccount, AddToGroup, CreateHome, MigrateHome, MakeSymlink, CompleteAccount,
                             RemoveLeftover, RemoveLink, DeleteAccount, ArchiveHome, PurgeHome,
                             // term close (backup_actions.hpp)
-                            SnapshotHomes, ArchiveHomeTar, EmptyHome, RemovePath>;
+                            SnapshotHomes, ArchiveHomeTar, EmptyHome, RemovePath,
+                            // quotas (user_actions.hpp)
+                            SetHomeQuota>;
 
 enum class Tense { future, past };
 
