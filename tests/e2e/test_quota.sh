@@ -5,8 +5,9 @@
 # a second add changes nothing; alice writing past it gets EDQUOT; disk usage shows used/limit;
 # past 90% disk check (exit 3, an [ALERT] line) and doctor report her; a limit lifted behind
 # aicactl's back is a doctor finding that user repair fixes; user set --quota none lifts it, a new
-# size sets it; an old plain-directory home is refused (65, nothing changed); after a re-image with
-# quotas off, recover puts the limit back. A bad size is 65 with nothing changed.
+# size sets it; an old plain-directory home is refused while its user runs a process (75, nothing
+# changed), else converted to a subvolume keeping files, owners, modes, ACLs and hard links; after
+# a re-image with quotas off, recover puts the limit back. A bad size is 65 with nothing changed.
 source "$(dirname "$0")/lib/vserver.sh"
 vs_main "$@"
 
@@ -98,18 +99,37 @@ vs_assert_contains "$(vs_run "cat $REG")" "quota = $((80 * M))" "the registry ro
 vs_aicactl --json user set alice --quota 80M
 vs_assert_eq 0 "$(vs_json 'j["summary"]["changed"]')" "the same size again changes nothing"
 
-vs_step "an old plain-directory home: refused (65), nothing changed"
+vs_step "an old plain-directory home: refused while carol runs a process (75), else converted"
 vs_run 'useradd -M -U carol && mkdir -m 750 /data/users/carol && chown carol:carol /data/users/carol'
 vs_aicactl user add carol
 vs_assert_rc 0 "user add carol (adopts the plain directory)"
+vs_assert_as_ok carol 'mkdir -p ~/proj/sub && echo data > ~/proj/a.txt && ln ~/proj/a.txt ~/proj/sub/b.txt &&
+  head -c 3000000 /dev/urandom > ~/proj/blob && setfacl -m u:bob:r ~/proj/a.txt && ln -s /etc/shadow ~/shadow-link &&
+  chmod 700 ~/proj/sub' "carol's files"
+vs_assert_ne "256" "$(vs_run 'stat -c %i /data/users/carol')" "carol's home is a plain directory"
+before_sum=$(vs_run 'cd /data/users/carol && find . -printf "%p %y %m %u %g %s %l %n\n" | sort && cat proj/a.txt proj/blob | sha256sum')
 vs_snapshot before
-vs_aicactl user set carol --quota 10M
-vs_assert_rc 65 "user set --quota on a plain directory"
-vs_assert_contains "$VS_ERR" "not a btrfs subvolume" "the message"
-vs_aicactl user add carol --quota 10M
-vs_assert_rc 65 "user add --quota on a plain directory"
+vs_try vs_run 'su -s /bin/sh carol -c "sleep 30" & sleep 1; aicactl user set carol --quota 10M'
+vs_assert_rc 75 "user set --quota while carol runs a process"
+vs_assert_contains "$VS_ERR" "running process" "the message"
+vs_try vs_run 'su -s /bin/sh carol -c "sleep 30" & sleep 1; aicactl user add carol --quota 10M'
+vs_assert_rc 75 "user add --quota while carol runs a process"
 vs_snapshot after
-vs_assert_snapshot_same before after "a refused quota"
+vs_assert_snapshot_same before after "a refused conversion"
+vs_aicactl user set carol --quota 10M
+vs_assert_rc 0 "user set --quota with carol logged out"
+vs_assert_contains "$VS_OUT" "a btrfs subvolume of its own" "the conversion is reported"
+vs_assert_eq "256" "$(vs_run 'stat -c %i /data/users/carol')" "carol's home is a subvolume now"
+vs_assert_stat /data/users/carol '750 carol carol'
+vs_assert_eq "$before_sum" \
+  "$(vs_run 'cd /data/users/carol && find . -printf "%p %y %m %u %g %s %l %n\n" | sort && cat proj/a.txt proj/blob | sha256sum')" \
+  "carol's files, modes, owners, links and hard link counts"
+vs_assert_eq "$(vs_run 'stat -c %i /data/users/carol/proj/a.txt')" "$(vs_run 'stat -c %i /data/users/carol/proj/sub/b.txt')" \
+  "one inode for the hard link pair"
+vs_assert_acl_has /data/users/carol/proj/a.txt "user:bob:r--"
+vs_assert_eq "" "$(vs_run 'ls -A /data/users | grep "^\." || true')" "no stage or old tree left"
+vs_assert_eq "$((10 * M))" "$(limit_of carol)" "carol's limit"
+vs_assert_as_fails carol 'dd if=/dev/zero of=big bs=1M count=20 conv=fsync status=none' "writing 20M into 10M"
 
 vs_step "re-image with quotas off: recover puts the limit back"
 vs_run 'btrfs quota disable /data'

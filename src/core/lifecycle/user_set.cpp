@@ -104,10 +104,15 @@ Report apply_user_settings(const Config& config, Registry& registry, const UserR
   }
   const std::string home = config.under_root("users/" + record.name);
   const HomeQuota quota = inspect_home_quota(home);
-  if (quota.subvolume && ((record.quota != 0 && (!quota.enabled || quota.limit != record.quota)) ||
-                          (record.quota == 0 && quota.limit != 0))) {
+  const bool convert = quota.exists && !quota.subvolume && record.quota != 0;  // see require_quota_support
+  if (convert || (quota.subvolume && ((record.quota != 0 && (!quota.enabled || quota.limit != record.quota)) ||
+                                      (record.quota == 0 && quota.limit != 0)))) {
     Plan limit;
-    limit.items.push_back(PlanItem{"quota of '" + record.name + "'", {SetHomeQuota{home, record.quota}}});
+    limit.items.push_back(PlanItem{"quota of '" + record.name + "'", {}});
+    if (convert) {
+      limit.items.back().actions.emplace_back(ConvertHome{home});
+    }
+    limit.items.back().actions.emplace_back(SetHomeQuota{home, record.quota});
     report.merge(apply_plan(limit, dry_run));
     if (report.failed > 0) {
       return report;

@@ -103,6 +103,7 @@ Report add_user(const Config& config, Registry& registry, const AddUserRequest& 
     spec.want_uid = new_account_id(config, registry);
   }
   spec.force_link = request.replace_link;
+  spec.convert_home = request.quota != 0;
   Plan plan;
   plan.items = plan_user(spec, inspect_user(spec));
   Report report = apply_with_progress(plan, dry_run, progress);

@@ -293,6 +293,10 @@ std::string describe(const Action& action, Tense t) {
                    " " + octal(a.mode) + (a.subvolume ? ", a btrfs subvolume" : "") +
                    (a.seed ? ", from /etc/skel)" : ")");
           },
+          [&](const ConvertHome& a) {
+            return std::string(verb(t, "Would make", "Made")) + " " + os::quoted(a.path) +
+                   " a btrfs subvolume of its own (copied with reflinks and verified)";
+          },
           [&](const SetHomeQuota& a) {
             return a.bytes == 0 ? std::string(verb(t, "Would lift", "Lifted")) + " the quota of " + os::quoted(a.path)
                                 : std::string(verb(t, "Would limit", "Limited")) + " " + os::quoted(a.path) + " to " +
@@ -380,6 +384,7 @@ std::string kind_of(const Action& action) {
           [](const EmptyHome&) { return "empty-home"; },
           [](const RemovePath&) { return "remove-path"; },
           [](const SetHomeQuota&) { return "set-quota"; },
+          [](const ConvertHome&) { return "convert-home"; },
       },
       action);
 }
@@ -433,6 +438,7 @@ os::Result<void> apply(const Action& action) {
           [](const EmptyHome& a) { return detail::apply_empty_home(a); },
           [](const RemovePath& a) { return detail::apply_remove_path(a); },
           [](const SetHomeQuota& a) { return detail::apply_set_home_quota(a); },
+          [](const ConvertHome& a) { return detail::apply_convert_home(a); },
       },
       action);
 }

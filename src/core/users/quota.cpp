@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "aicactl/core/users/quota.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 
 #include "aicactl/core/plan/errors.hpp"
+#include "aicactl/os/accounts.hpp"
 #include "aicactl/os/btrfs.hpp"
 #include "aicactl/os/fs.hpp"
+#include "aicactl/os/procs.hpp"
 
 namespace aicactl::core {
 
@@ -122,27 +125,30 @@ std::string quota_unsupported(const Config& config) {
          "; ext4 and XFS quotas need a kernel with CONFIG_QUOTA)";
 }
 
-std::string home_quota_problem(const std::string& user, const std::string& home) {
-  const HomeQuota q = inspect_home_quota(home);
-  if (!q.problem.empty()) {
-    return q.problem;
-  }
-  if (q.exists && !q.subvolume) {
-    return "The home '" + home + "' of '" + user +
-           "' is a plain directory, not a btrfs subvolume of its own: convert it first (as root, while " + user +
-           " is logged out: btrfs subvolume create " + home + ".new && cp -a --reflink=always " + home + "/. " + home +
-           ".new/ && mv " + home + " " + home + ".old && mv " + home + ".new " + home + ", then check and remove " +
-           home + ".old)";
-  }
-  return "";
-}
-
 void require_quota_support(const Config& config, const std::string& user) {
   if (auto why = quota_unsupported(config); !why.empty()) {
     throw Error(ExitCode::bad_data, why);
   }
-  if (auto why = home_quota_problem(user, config.under_root("users/" + user)); !why.empty()) {
-    throw Error(ExitCode::bad_data, why);
+  const std::string home = config.under_root("users/" + user);
+  const HomeQuota q = inspect_home_quota(home);
+  if (!q.problem.empty()) {
+    throw Error(ExitCode::failure, q.problem);
+  }
+  const auto account = os::find_user(user);
+  if (!q.exists || q.subvolume || !account) {
+    return;
+  }
+  auto procs = os::list_processes();
+  if (!procs) {
+    throw Error(ExitCode::failure, procs.error().message());
+  }
+  const auto running = std::ranges::count_if(
+      *procs, [&](const os::ProcInfo& p) { return os::runs_as(p, [&](uid_t u) { return u == account->uid; }); });
+  if (running > 0) {
+    throw Error(ExitCode::temp_failure, "'" + user + "' has " + std::to_string(running) +
+                                            " running process(es): the home '" + home +
+                                            "' becomes a btrfs subvolume (for the quota) only while " + user +
+                                            " is logged out; nothing changed");
   }
 }
 

@@ -427,7 +427,8 @@ UserState inspect_user(const UserSpec& spec) {
 namespace {
 
 // The recorded limit on the home's qgroup: a home made now is a subvolume when the users dir is
-// one; an existing home must be one already (home_quota_problem says how to convert it).
+// one; an existing home must be one already, or is converted (ConvertHome) when `user add
+// --quota` asks for it.
 PlanItem plan_quota(const UserSpec& spec, const UserState& st) {
   const UserRecord& rec = spec.record;
   PlanItem quota{"quota of '" + rec.name + "' is " + os::human_size(rec.quota), {}};
@@ -437,6 +438,9 @@ PlanItem plan_quota(const UserSpec& spec, const UserState& st) {
     if (!st.quota.enabled || st.quota.limit != rec.quota) {
       quota.actions.emplace_back(SetHomeQuota{spec.data_home, rec.quota});
     }
+  } else if (st.quota.exists && st.users_subvolume && spec.convert_home) {
+    quota.actions.emplace_back(ConvertHome{spec.data_home});
+    quota.actions.emplace_back(SetHomeQuota{spec.data_home, rec.quota});
   } else {
     quota.actions.emplace_back(Conflict{
         spec.data_home, st.quota.exists ? "is not a btrfs subvolume, so it cannot have a quota"

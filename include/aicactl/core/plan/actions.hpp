@@ -90,7 +90,7 @@ using Action = std::variant<CreateGroup, CreateDirectory, SetOwnership, SetMode,
                             // term close (backup_actions.hpp)
                             SnapshotHomes, ArchiveHomeTar, EmptyHome, RemovePath,
                             // quotas (user_actions.hpp)
-                            SetHomeQuota>;
+                            SetHomeQuota, ConvertHome>;
 
 enum class Tense { future, past };
 

@@ -41,6 +41,14 @@ struct CreateHome {
   bool seed = true;
   bool subvolume = false;
 };
+// Makes the plain-directory home `path` a btrfs subvolume of its own (so it can have a quota)
+// without changing what it holds: a subvolume `.NAME.quota` beside it, filled by a faithful copy
+// (cp -a --reflink=always: owners, modes, ACLs, xattrs, hard links; no other mount entered),
+// verified against the home by digest, swapped in by two renames; the old tree is then removed
+// by fd. Run only while the user has no process (checked before the plan: require_quota_support).
+struct ConvertHome {
+  std::string path;
+};
 // Limits the home's qgroup (0/<its subvolume id>) to `bytes` (0: lifts the limit), turning
 // quotas on for the file system first when they are off. The home must be a subvolume.
 struct SetHomeQuota {
@@ -101,6 +109,7 @@ namespace aicactl::core::detail {
 [[nodiscard]] os::Result<void> apply_create_home(const CreateHome& a);
 [[nodiscard]] os::Result<void> apply_migrate_home(const MigrateHome& a);
 [[nodiscard]] os::Result<void> apply_set_home_quota(const SetHomeQuota& a);
+[[nodiscard]] os::Result<void> apply_convert_home(const ConvertHome& a);
 [[nodiscard]] os::Result<void> apply_make_symlink(const MakeSymlink& a);
 [[nodiscard]] os::Result<void> apply_remove_link(const RemoveLink& a);
 [[nodiscard]] os::Result<void> apply_delete_account(const DeleteAccount& a);

@@ -41,12 +41,10 @@ struct HomeQuota {
 // subvolume); otherwise the one line saying why not, naming the file system found.
 [[nodiscard]] std::string quota_unsupported(const Config& config);
 
-// "" when `home` (existing or not) can carry a quota now; otherwise why not: a plain directory
-// on btrfs must first become a subvolume (with the command that converts it).
-[[nodiscard]] std::string home_quota_problem(const std::string& user, const std::string& home);
-
-// Throws Error(bad_data) with quota_unsupported's or home_quota_problem's line: what `user add
-// --quota` and `user set --quota` check before they change anything.
+// What `user add --quota` and `user set --quota` check before they change anything: throws
+// Error(bad_data) with quota_unsupported's line, or Error(temp_failure) when the user's home is
+// a plain directory (made before quotas) that must become a subvolume while the user still has
+// processes (the copy would miss their writes).
 void require_quota_support(const Config& config, const std::string& user);
 
 }  // namespace aicactl::core

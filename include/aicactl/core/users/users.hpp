@@ -50,6 +50,7 @@ struct UserSpec {
   std::string link;        // /home/alice
   std::string conda_pkgs;  // shared pkgs dir, "" when conda is not shared
   bool force_link = false;
+  bool convert_home = false;  // --quota: a plain-directory home becomes a subvolume (ConvertHome)
 };
 
 [[nodiscard]] UserSpec user_spec(const Config& config, const UserRecord& record, AccountPolicy policy);

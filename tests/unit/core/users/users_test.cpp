@@ -416,6 +416,11 @@ TEST(PlanUser, QuotaOnAPlainDirectoryIsAConflict) {
   EXPECT_FALSE(has<SetHomeQuota>(items));
   ASSERT_EQ(quota_item(items).actions.size(), 1U);
   EXPECT_TRUE(std::holds_alternative<Conflict>(quota_item(items).actions.front()));
+  spec.convert_home = true;  // user add --quota: made a subvolume first, then limited
+  items = plan_user(spec, st);
+  ASSERT_EQ(quota_item(items).actions.size(), 2U);
+  EXPECT_TRUE(std::holds_alternative<ConvertHome>(quota_item(items).actions.front()));
+  EXPECT_TRUE(std::holds_alternative<SetHomeQuota>(quota_item(items).actions.back()));
   st.users_subvolume = false;  // no btrfs at all
   st.quota = HomeQuota{};
   st.home.info.reset();
