@@ -18,6 +18,7 @@
 #include "aicactl/cli/progress.hpp"
 #include "aicactl/core/ops/disk.hpp"
 #include "aicactl/core/plan/errors.hpp"
+#include "aicactl/core/users/quota.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/text.hpp"
 
@@ -60,6 +61,11 @@ nlohmann::json row_json(const core::UsageRow& r) {
   if (r.target.only_uid) {
     j["only_uid"] = *r.target.only_uid;
   }
+  if (r.quota_limit != 0) {
+    j["quota_used_bytes"] = r.quota_used;
+    j["quota_limit_bytes"] = r.quota_limit;
+    j["quota_used_percent"] = core::quota_percent(r.quota_used, r.quota_limit);
+  }
   return j;
 }
 
@@ -71,8 +77,12 @@ void print_rows(const std::vector<core::UsageRow>& rows, const std::string& inde
     std::cout << indent << std::left << std::setw(6) << r.target.kind << ' ' << std::setw(16) << r.target.name
               << std::right << ' ' << std::setw(7) << os::human_size(r.totals.disk_bytes) << ' ' << std::setw(9)
               << os::human_size(r.totals.apparent_bytes) << ' ' << std::setw(9) << r.totals.entries << "  "
-              << r.target.path << (r.target.only_uid ? " (own files)" : "") << (r.complete ? "" : " (incomplete)")
-              << '\n';
+              << r.target.path << (r.target.only_uid ? " (own files)" : "") << (r.complete ? "" : " (incomplete)");
+    if (r.quota_limit != 0) {
+      std::cout << " (quota " << os::human_size(r.quota_used) << '/' << os::human_size(r.quota_limit) << ", "
+                << core::quota_percent(r.quota_used, r.quota_limit) << "%)";
+    }
+    std::cout << '\n';
   }
 }
 

@@ -28,6 +28,9 @@ int run_doctor(const GlobalOptions& options) {
     report.notes.insert(report.notes.end(), notes.begin(), notes.end());
     const auto accounts = core::account_checks(config, registry);
     report.checks.insert(report.checks.end(), accounts.begin(), accounts.end());
+    auto quotas = core::quota_checks(config, registry);
+    report.checks.insert(report.checks.end(), quotas.checks.begin(), quotas.checks.end());
+    report.notes.insert(report.notes.end(), quotas.warnings.begin(), quotas.warnings.end());
     if (auto watch = core::watch::watch_check(config.lock_dir)) {
       report.checks.push_back(std::move(*watch));
     }

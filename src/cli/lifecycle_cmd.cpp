@@ -13,6 +13,7 @@
 #include "aicactl/core/lifecycle/expiry.hpp"
 #include "aicactl/core/lifecycle/user_set.hpp"
 #include "aicactl/core/plan/errors.hpp"
+#include "aicactl/core/users/quota.hpp"
 #include "aicactl/core/users/registry.hpp"
 #include "aicactl/core/users/users.hpp"
 #include "aicactl/os/accounts.hpp"
@@ -25,6 +26,7 @@ struct SetOptions {
   std::string expires;  // YYYY-MM-DD or "never"; "" = unchanged
   std::string email;    // "" = unchanged, "none" = cleared
   std::string term;     // "" = unchanged, "none" = cleared
+  std::string quota;    // SIZE, "" = unchanged, "none" = lifted
 };
 
 struct ExpireCliOptions {
@@ -46,8 +48,8 @@ int exit_of(const core::Report& report) {
 
 void validate_set(const SetOptions& o) {
   core::validate_user_name(o.name);
-  if (o.expires.empty() && o.email.empty() && o.term.empty()) {
-    throw core::Error(core::ExitCode::usage, "user set: give --expires, --email or --term");
+  if (o.expires.empty() && o.email.empty() && o.term.empty() && o.quota.empty()) {
+    throw core::Error(core::ExitCode::usage, "user set: give --expires, --email, --term or --quota");
   }
   if (auto why = core::expiry_problem(o.expires, core::lifecycle_today()); !why.empty()) {
     bad_input("Invalid --expires '" + o.expires + "': " + why);
@@ -57,6 +59,9 @@ void validate_set(const SetOptions& o) {
   }
   if (auto why = core::term_problem(o.term); !why.empty()) {
     bad_input("Invalid --term '" + o.term + "': " + why);
+  }
+  if (!o.quota.empty() && o.quota != "none" && !core::parse_size(o.quota)) {
+    bad_input("Invalid --quota '" + o.quota + "': " + std::string(core::kSizeHint) + ", or 'none'");
   }
 }
 
@@ -70,7 +75,10 @@ int run_set(const GlobalOptions& options, const SetOptions& o) {
   if (rec == nullptr) {
     bad_input("User '" + o.name + "' is not registered (see: aicactl user list)");
   }
-  core::UserRecord changed = core::with_settings(*rec, core::UserSettings{o.expires, o.email, o.term});
+  if (!o.quota.empty() && o.quota != "none") {
+    core::require_quota_support(config, o.name);
+  }
+  core::UserRecord changed = core::with_settings(*rec, core::UserSettings{o.expires, o.email, o.term, o.quota});
   const core::Report report = core::apply_user_settings(config, registry, changed, options.dry());
   render_report(options, "user set", report);
   return exit_of(report);
@@ -149,6 +157,8 @@ void register_user_lifecycle(CLI::App& user, Registrar& r) {
                   "Expiry date YYYY-MM-DD (today or later; also put on the account as chage -E does), or 'never'");
   cmd->add_option("--email", set->email, "Where expiry notices go, or 'none' (default USER@[lifecycle] mail_domain)");
   cmd->add_option("--term", set->term, "The term the account belongs to (e.g. 2026-fall), or 'none'");
+  cmd->add_option("--quota", set->quota,
+                  "Limit the home to SIZE (500M, 20G, 1.5T or bytes; 1024-based; a btrfs qgroup), or 'none'");
   cmd->fallthrough();
   cmd->callback([&r, set] { r.set_handler([&o = r.options, set] { return run_set(o, *set); }); });
 

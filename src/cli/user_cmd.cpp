@@ -22,6 +22,7 @@
 #include "aicactl/core/ops/user_changes.hpp"
 #include "aicactl/core/plan/actions.hpp"
 #include "aicactl/core/plan/errors.hpp"
+#include "aicactl/core/users/quota.hpp"
 #include "aicactl/core/users/registry.hpp"
 #include "aicactl/core/users/removal.hpp"
 #include "aicactl/core/users/users.hpp"
@@ -40,6 +41,7 @@ struct AddOptions {
   std::string shell = "/bin/bash";
   std::string expires;
   std::string email;
+  std::string quota;  // SIZE (core::parse_size), "" = none given
   bool force = false;
   std::vector<std::string> allowed_groups;  // --allow-group: system groups allowed for this run
 };
@@ -90,6 +92,9 @@ void validate_add(const AddOptions& o) {
   if (auto why = core::email_problem(o.email); !why.empty() || o.email == "none") {
     bad_input("Invalid mail address '" + o.email + "': " + (why.empty() ? "must be an address" : why));
   }
+  if (!o.quota.empty() && !core::parse_size(o.quota)) {
+    bad_input("Invalid --quota '" + o.quota + "': " + std::string(core::kSizeHint));
+  }
 }
 
 // Every problem with the supplementary groups of `o` (see core::supplementary_group_problem);
@@ -119,7 +124,8 @@ core::Report add_one(const GlobalOptions& options, const core::Config& config, c
       .shell = o.shell,
       .expires = o.expires,
       .email = o.email,
-      .replace_link = o.force};
+      .replace_link = o.force,
+      .quota = o.quota.empty() ? 0 : core::parse_size(o.quota).value_or(0)};
   ProgressDisplay progress(options, "home copy");  // cleared before anything else is printed
   return core::add_user(config, registry, request, options.dry(), progress.counter());
 }
@@ -132,6 +138,9 @@ int run_add(const GlobalOptions& options, const AddOptions& o) {
     bad_input("Refusing to add '" + o.name + "': " + problems.front());
   }
   const auto lock = begin_mutation(options, config, "user add");
+  if (!o.quota.empty()) {
+    core::require_quota_support(config, o.name);
+  }
   core::Registry registry = core::load_registry(config.under_root(core::kRegistryFile));
   const core::Report report = add_one(options, config, registry, o);
   render_report(options, "user add", report);
@@ -416,6 +425,8 @@ void register_user(Registrar& r) {
   cmd->add_option("--uid", add->uid, "The uid for a new account (>= 1000)");
   cmd->add_option("--shell", add->shell, "Login shell of a new account (default /bin/bash)");
   cmd->add_option("--expires", add->expires, "Account expiry date YYYY-MM-DD");
+  cmd->add_option("--quota", add->quota,
+                  "Limit the home to SIZE (500M, 20G, 1.5T or bytes; 1024-based): a btrfs qgroup, btrfs only");
   cmd->add_flag("--force", add->force, "Replace a /home/NAME symlink that points elsewhere");
   cmd->add_option("--allow-group", add->allowed_groups,
                   "Allow this system group (gid < 1000, e.g. sudo) for -g in this run (repeatable)");

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The semester reclaim on a btrfs /data (issue 11, items 3 and 5): setup makes /data/users a
-# subvolume on a fresh btrfs volume (vs_btrfs_data: a loop-mounted mkfs.btrfs image); term close
-# with --dry-run or without --yes changes nothing; with --yes it takes one read-only snapshot,
-# verifies alice's tree in it (files, an ACL, a hard link pair, a symlink to /etc/shadow that is
-# never followed), purges her home and [lifecycle] purge_paths, deletes the account and keeps
-# her registry row (uid, term); a new user never gets her uid; bob, prof (keep) stay; backup
-# list shows the term.
+# subvolume on a fresh btrfs volume (vs_btrfs_data: a loop-mounted mkfs.btrfs image), each home
+# a subvolume of its own; term close with --dry-run or without --yes changes nothing; with --yes
+# it takes read-only snapshots (users, and alice's home as <term>/alice), verifies alice's tree
+# in hers (files, an ACL, a hard link pair, a symlink to /etc/shadow that is never followed),
+# purges her home and [lifecycle] purge_paths, deletes the account and keeps her registry row
+# (uid, term); a new user never gets her uid; bob, prof (keep) stay; backup list shows the term.
 source "$(dirname "$0")/lib/vserver.sh"
 vs_main "$@"
 
@@ -65,9 +65,14 @@ vs_assert_absent /home/alice
 vs_assert_fails 'getent passwd alice' "alice's account is gone"
 vs_assert_eq "r 640 root 1" "$(vs_run 'stat -c "%F %a %U" /etc/shadow | cut -c1; stat -c "%a %U" /etc/shadow; grep -c ^bob: /etc/shadow' | paste -sd' ')" \
   "/etc/shadow (a link in the home points there)"
-S=/data/backup/2026-fall/users/alice
+# alice's home is a subvolume of its own (quotas): the users snapshot holds an empty directory
+# for her, her data is in the per-user read-only snapshot <term>/alice.
+S=/data/backup/2026-fall/alice
 vs_assert_eq "256" "$(vs_run 'stat -c %i /data/backup/2026-fall/users')" "the snapshot is a subvolume"
 vs_assert_fails 'touch /data/backup/2026-fall/users/x' "the snapshot is read-only"
+vs_assert_eq "" "$(vs_run 'ls -A /data/backup/2026-fall/users/alice')" "the users snapshot: an empty directory for alice"
+vs_assert_eq "256" "$(vs_run "stat -c %i $S")" "alice's snapshot is a subvolume"
+vs_assert_fails "touch $S/x" "alice's snapshot is read-only"
 vs_assert_eq "data|2 $ALICE_UID|2 $ALICE_UID" "$(vs_run "cat $S/proj/a.txt; stat -c '%h %u' $S/proj/a.txt $S/proj/sub/b.txt" | paste -sd'|')" \
   "the snapshot's file, its hard link pair and owner"
 vs_assert_eq "$(vs_run "stat -c %i $S/proj/a.txt")" "$(vs_run "stat -c %i $S/proj/sub/b.txt")" "one inode for the pair"

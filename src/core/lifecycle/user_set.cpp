@@ -5,6 +5,7 @@
 
 #include "aicactl/core/lifecycle/clock.hpp"
 #include "aicactl/core/users/account_batch.hpp"
+#include "aicactl/core/users/quota.hpp"
 #include "aicactl/core/users/users.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/process.hpp"
@@ -72,6 +73,9 @@ UserRecord with_settings(const UserRecord& record, const UserSettings& s) {
   if (!s.term.empty()) {
     out.term = s.term == "none" ? "" : s.term;
   }
+  if (!s.quota.empty()) {
+    out.quota = s.quota == "none" ? 0 : parse_size(s.quota).value_or(record.quota);
+  }
   return out;
 }
 
@@ -97,6 +101,22 @@ Report apply_user_settings(const Config& config, Registry& registry, const UserR
       }
     }
     report.actions.push_back(std::move(a));
+  }
+  const std::string home = config.under_root("users/" + record.name);
+  const HomeQuota quota = inspect_home_quota(home);
+  const bool convert = quota.exists && !quota.subvolume && record.quota != 0;  // see require_quota_support
+  if (convert || (quota.subvolume && ((record.quota != 0 && (!quota.enabled || quota.limit != record.quota)) ||
+                                      (record.quota == 0 && quota.limit != 0)))) {
+    Plan limit;
+    limit.items.push_back(PlanItem{"quota of '" + record.name + "'", {}});
+    if (convert) {
+      limit.items.back().actions.emplace_back(ConvertHome{home});
+    }
+    limit.items.back().actions.emplace_back(SetHomeQuota{home, record.quota});
+    report.merge(apply_plan(limit, dry_run));
+    if (report.failed > 0) {
+      return report;
+    }
   }
   registry.put(record);
   Plan plan;

@@ -11,6 +11,7 @@
 
 #include "aicactl/core/plan/errors.hpp"
 #include "aicactl/core/setup/spec.hpp"
+#include "aicactl/core/users/quota.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/append_file.hpp"
 #include "aicactl/os/atomic_file.hpp"
@@ -128,8 +129,9 @@ std::string format_timestamp(std::time_t t) {
 
 std::string alert_line(std::string_view timestamp, std::string_view path, AlertKind kind, int percent, int threshold) {
   std::ostringstream out;
-  out << "[ALERT] " << timestamp << " - " << path << (kind == AlertKind::disk ? " disk" : " inode")
-      << " usage: " << percent << "% (threshold: " << threshold << "%)";
+  out << "[ALERT] " << timestamp << " - " << path
+      << (kind == AlertKind::disk ? " disk" : (kind == AlertKind::inode ? " inode" : " quota")) << " usage: " << percent
+      << "% (threshold: " << threshold << "%)";
   return out.str();
 }
 
@@ -241,6 +243,11 @@ UsageReport measure(const std::vector<UsageTarget>& targets, unsigned threads, o
       continue;
     }
     UsageRow row{t, {}, true};
+    if (t.kind == "user") {
+      const HomeQuota q = inspect_home_quota(t.path);
+      row.quota_used = q.limit != 0 ? q.referenced : 0;
+      row.quota_limit = q.limit;
+    }
     const os::FileInfo& fi = **info;
     if (!fi.is_dir()) {
       if (!t.only_uid || fi.uid == *t.only_uid) {
@@ -312,6 +319,15 @@ DiskCheck check_disks(const Config& config, const CheckRequest& request, std::ti
           ConsumerList{path, top_rows(std::move(usage.rows), static_cast<std::size_t>(config.disk.top))});
     }
     check.mounts.push_back(std::move(m));
+  }
+  const auto paths = check_paths(config, request.paths);
+  if (std::find(paths.begin(), paths.end(), config.data_root) != paths.end()) {
+    for (const auto& home : home_targets(config)) {
+      const HomeQuota q = inspect_home_quota(home.path);
+      if (const int pct = quota_percent(q.referenced, q.limit); q.limit != 0 && pct > kQuotaAlertPercent) {
+        check.alerts.push_back(alert_line(stamp, home.path, AlertKind::quota, pct, kQuotaAlertPercent));
+      }
+    }
   }
   return check;
 }

@@ -5,9 +5,11 @@
 #include <set>
 
 #include "aicactl/core/setup/volume.hpp"
+#include "aicactl/core/users/quota.hpp"
 #include "aicactl/core/users/users.hpp"
 #include "aicactl/os/fs.hpp"
 #include "aicactl/os/passwd_db.hpp"
+#include "aicactl/os/text.hpp"
 
 namespace aicactl::core {
 namespace {
@@ -126,6 +128,34 @@ std::vector<Check> account_checks(const Config& config, const Registry& registry
     checks.push_back(std::move(check));
   }
   return checks;
+}
+
+QuotaFindings quota_checks(const Config& config, const Registry& registry) {
+  QuotaFindings out;
+  for (const auto& rec : registry.users) {
+    const std::string home = config.under_root("users/" + rec.name);
+    const HomeQuota q = inspect_home_quota(home);
+    if (rec.quota != 0) {
+      Check check{"home of '" + rec.name + "' has its quota of " + os::human_size(rec.quota), true, ""};
+      if (!q.problem.empty()) {
+        check.detail = q.problem;
+      } else if (!q.subvolume) {
+        check.detail = "'" + home + "' is not a btrfs subvolume";
+      } else if (!q.enabled) {
+        check.detail = "quotas are off on '" + config.data_root + "' (aicactl user repair " + rec.name + ")";
+      } else if (q.limit != rec.quota) {
+        check.detail = (q.limit == 0 ? std::string("no limit is set") : "the limit is " + os::human_size(q.limit)) +
+                       " (aicactl user repair " + rec.name + ")";
+      }
+      check.ok = check.detail.empty();
+      out.checks.push_back(std::move(check));
+    }
+    if (const int pct = quota_percent(q.referenced, q.limit); q.limit != 0 && pct > kQuotaAlertPercent) {
+      out.warnings.push_back("User '" + rec.name + "' uses " + std::to_string(pct) + "% of their quota (" +
+                             os::human_size(q.referenced) + " of " + os::human_size(q.limit) + ")");
+    }
+  }
+  return out;
 }
 
 bool account_is_whole(const Config& config, const UserRecord& record) {

@@ -91,6 +91,8 @@ Report add_user(const Config& config, Registry& registry, const AddUserRequest& 
   record.name = request.name;
   record.shell = request.shell;
   record.expires = request.expires;
+  const UserRecord* previous = registry.find(request.name);
+  record.quota = request.quota != 0 ? request.quota : (previous != nullptr ? previous->quota : 0);
   const std::vector<std::string> groups = wanted_groups(config, request.groups, registry.find(request.name));
   for (const auto& g : groups) {
     record.groups.push_back(GroupRef{g, 0});
@@ -101,6 +103,7 @@ Report add_user(const Config& config, Registry& registry, const AddUserRequest& 
     spec.want_uid = new_account_id(config, registry);
   }
   spec.force_link = request.replace_link;
+  spec.convert_home = request.quota != 0;
   Plan plan;
   plan.items = plan_user(spec, inspect_user(spec));
   Report report = apply_with_progress(plan, dry_run, progress);
@@ -121,6 +124,9 @@ Report add_user(const Config& config, Registry& registry, const AddUserRequest& 
   }
   if (!request.email.empty()) {
     full->email = request.email;
+  }
+  if (request.quota != 0) {
+    full->quota = request.quota;
   }
   registry.put(*full);
   Plan reg;

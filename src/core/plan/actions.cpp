@@ -290,7 +290,17 @@ std::string describe(const Action& action, Tense t) {
           },
           [&](const CreateHome& a) {
             return std::string(verb(t, "Would create", "Created")) + " home " + os::quoted(a.path) + " (" + a.user +
-                   " " + octal(a.mode) + (a.seed ? ", from /etc/skel)" : ")");
+                   " " + octal(a.mode) + (a.subvolume ? ", a btrfs subvolume" : "") +
+                   (a.seed ? ", from /etc/skel)" : ")");
+          },
+          [&](const ConvertHome& a) {
+            return std::string(verb(t, "Would make", "Made")) + " " + os::quoted(a.path) +
+                   " a btrfs subvolume of its own (copied with reflinks and verified)";
+          },
+          [&](const SetHomeQuota& a) {
+            return a.bytes == 0 ? std::string(verb(t, "Would lift", "Lifted")) + " the quota of " + os::quoted(a.path)
+                                : std::string(verb(t, "Would limit", "Limited")) + " " + os::quoted(a.path) + " to " +
+                                      os::human_size(a.bytes) + " (btrfs qgroup)";
           },
           [&](const MigrateHome& a) {
             return std::string(verb(t, "Would move", "Moved")) + " the content of " + os::quoted(a.from) + " into " +
@@ -389,6 +399,8 @@ std::string kind_of(const Action& action) {
           [](const RemovePath&) { return "remove-path"; },
           [](const DeleteTermBackup&) { return "delete-term-backup"; },
           [](const RestoreHome&) { return "restore-home"; },
+          [](const SetHomeQuota&) { return "set-quota"; },
+          [](const ConvertHome&) { return "convert-home"; },
       },
       action);
 }
@@ -445,6 +457,8 @@ os::Result<void> apply(const Action& action) {
           [](const RemovePath& a) { return detail::apply_remove_path(a); },
           [](const DeleteTermBackup& a) { return detail::apply_delete_term_backup(a); },
           [](const RestoreHome& a) { return detail::apply_restore_home(a); },
+          [](const SetHomeQuota& a) { return detail::apply_set_home_quota(a); },
+          [](const ConvertHome& a) { return detail::apply_convert_home(a); },
       },
       action);
 }

@@ -14,6 +14,7 @@
 
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/atomic_file.hpp"
+#include "aicactl/os/btrfs.hpp"
 #include "aicactl/os/entry_ops.hpp"
 #include "aicactl/os/expected.hpp"
 #include "aicactl/os/fs.hpp"
@@ -235,7 +236,9 @@ os::Result<void> apply_create_home(const CreateHome& a) {
   const char* name = parent->second.c_str();
   // Root-only while it is being filled, handed over last: the user cannot race the seeding.
   bool resumed = false;
-  if (auto made = os::mkdir_at(parent->first.get(), name, 0700, a.path); !made) {
+  auto made = a.subvolume ? os::create_subvolume(parent->first.get(), parent->second, a.path)
+                          : os::mkdir_at(parent->first.get(), name, 0700, a.path);
+  if (!made) {
     if (made.error().code != EEXIST) {
       return made;
     }
@@ -243,6 +246,10 @@ os::Result<void> apply_create_home(const CreateHome& a) {
   }
   auto fd = os::open_dir_at(parent->first.get(), name, a.path);
   AICACTL_RETURN_IF_ERROR(fd);
+  if (a.subvolume && !resumed) {  // a fresh subvolume is 0755: root-only too while it is filled
+    auto closed = os::chmod_fd(fd->get(), 0700, a.path);
+    AICACTL_RETURN_IF_ERROR(closed);
+  }
   if (resumed) {
     auto info = os::stat_fd(fd->get());
     if (!info || info->uid != 0) {
@@ -301,6 +308,88 @@ os::Result<void> apply_migrate_home(const MigrateHome& a) {
   // Everything is safe on /data now: the original goes (by fd, never following a link).
   from_fd->reset();
   return os::remove_tree_at(from_parent->first.get(), from_parent->second.c_str(), a.from);
+}
+
+os::Result<void> apply_set_home_quota(const SetHomeQuota& a) {
+  auto fd = os::open_dir(a.path);
+  AICACTL_RETURN_IF_ERROR(fd);
+  auto sub = os::is_subvolume(fd->get());
+  AICACTL_RETURN_IF_ERROR(sub);
+  if (!*sub) {
+    return os::fail("set the quota of (not a btrfs subvolume)", a.path, EINVAL);
+  }
+  auto id = os::subvolume_id(fd->get());
+  AICACTL_RETURN_IF_ERROR(id);
+  if (a.bytes != 0) {
+    auto enabled = os::enable_quota(fd->get(), a.path);
+    AICACTL_RETURN_IF_ERROR(enabled);
+  } else if (auto now = os::qgroup_usage(fd->get(), *id); !now && now.error().code == ENOENT) {
+    return {};  // quotas are off: there is no limit to lift
+  }
+  return os::limit_qgroup(fd->get(), *id, a.bytes, a.path);
+}
+
+os::Result<void> apply_convert_home(const ConvertHome& a) {
+  auto parent = os::open_parent(a.path);
+  AICACTL_RETURN_IF_ERROR(parent);
+  const int pfd = parent->first.get();
+  const std::string& name = parent->second;
+  const std::string dir = a.path.substr(0, a.path.size() - name.size());
+  const std::string stage = "." + name + ".quota";
+  const std::string old = "." + name + ".quota-old";
+  const std::string stage_path = dir + stage;
+  const std::string old_path = dir + old;
+  auto home = os::open_dir_at(pfd, name.c_str(), a.path);
+  AICACTL_RETURN_IF_ERROR(home);
+  auto done = os::is_subvolume(home->get());
+  AICACTL_RETURN_IF_ERROR(done);
+  if (*done) {  // swapped in by an interrupted run: only the old tree may be left
+    if (os::stat_at(pfd, old.c_str())) {
+      return os::remove_tree_at(pfd, old.c_str(), old_path);
+    }
+    return {};
+  }
+  auto info = os::stat_fd(home->get());
+  AICACTL_RETURN_IF_ERROR(info);
+  if (os::stat_at(pfd, stage.c_str())) {  // a copy an interrupted run left: ours, made again
+    auto gone = os::delete_subvolume(pfd, stage, stage_path);
+    AICACTL_RETURN_IF_ERROR(gone);
+  }
+  auto made = os::create_subvolume(pfd, stage, stage_path);
+  AICACTL_RETURN_IF_ERROR(made);
+  auto discard = [&] { (void)os::delete_subvolume(pfd, stage, stage_path); };
+  auto stage_fd = os::open_dir_at(pfd, stage.c_str(), stage_path);
+  if (!stage_fd || !os::chmod_fd(stage_fd->get(), 0700, stage_path)) {
+    discard();
+    return os::fail("prepare", stage_path, EIO);
+  }
+  auto copied =
+      run_tool({"cp", "-a", "--one-file-system", "--reflink=always", "--", a.path + "/.", stage_path + "/"}, a.path);
+  if (!copied) {
+    discard();
+    return copied;
+  }
+  auto owned = os::chown_fd(stage_fd->get(), info->uid, info->gid, stage_path);
+  auto moded = owned ? os::chmod_fd(stage_fd->get(), info->perms(), stage_path) : owned;
+  auto original = os::digest_tree(a.path);
+  auto copy = os::digest_tree(stage_path);
+  if (!moded || !original || !copy || *original != *copy) {
+    discard();
+    return os::fail("verify the copy of", a.path, EIO);
+  }
+  stage_fd->reset();
+  home->reset();
+  auto aside = os::rename_at(pfd, name.c_str(), pfd, old.c_str(), a.path, old_path);
+  if (!aside) {
+    discard();
+    return aside;
+  }
+  if (auto in = os::rename_at(pfd, stage.c_str(), pfd, name.c_str(), stage_path, a.path); !in) {
+    (void)os::rename_at(pfd, old.c_str(), pfd, name.c_str(), old_path, a.path);
+    discard();
+    return in;
+  }
+  return os::remove_tree_at(pfd, old.c_str(), old_path);
 }
 
 os::Result<void> apply_make_symlink(const MakeSymlink& a) {

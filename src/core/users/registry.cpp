@@ -227,6 +227,11 @@ Registry parse_registry(std::string_view text, const std::string& origin) {
           u.subid_start = id_at(v, origin, fkey);
         } else if (field == "subid_count") {
           u.subid_count = id_at(v, origin, fkey);
+        } else if (field == "quota") {
+          if (!v.is_integer() || v.as_integer() <= 0) {
+            bad(origin, fkey + " must be a positive number of bytes");
+          }
+          u.quota = static_cast<std::uint64_t>(v.as_integer());
         } else {
           bad(origin, "'" + fkey + "' is not a known key");
         }
@@ -273,6 +278,9 @@ std::string render_registry(const Registry& reg) {
     if (u.subid_count != 0) {
       out << "subid_start = " << u.subid_start << "\n"
           << "subid_count = " << u.subid_count << "\n";
+    }
+    if (u.quota != 0) {
+      out << "quota = " << u.quota << "\n";
     }
   }
   for (const auto& r : reg.removed) {

@@ -10,7 +10,9 @@
 #include "aicactl/core/setup/merge.hpp"
 #include "aicactl/core/users/account_batch.hpp"
 #include "aicactl/os/atomic_file.hpp"
+#include "aicactl/os/btrfs.hpp"
 #include "aicactl/os/fs.hpp"
+#include "aicactl/os/text.hpp"
 
 namespace aicactl::core {
 namespace {
@@ -331,6 +333,7 @@ std::optional<UserRecord> record_of_account(const std::string& name, const std::
     rec.term = previous->term;
     rec.subid_start = previous->subid_start;
     rec.subid_count = previous->subid_count;
+    rec.quota = previous->quota;
   }
   if (rec.created_at.empty()) {
     rec.created_at = utc_now();
@@ -380,6 +383,13 @@ UserState inspect_user(const UserSpec& spec) {
     }
   }
 
+  if (auto users = os::open_dir(spec.data_home.substr(0, spec.data_home.find_last_of('/')))) {
+    const auto sub = os::is_subvolume(users->get());
+    st.users_subvolume = sub && *sub;
+  }
+  if (spec.record.quota != 0) {
+    st.quota = inspect_home_quota(spec.data_home);
+  }
   if (auto info = os::lstat_path(spec.data_home); info) {
     st.home.info = *info;
     if (*info) {
@@ -413,6 +423,33 @@ UserState inspect_user(const UserSpec& spec) {
   }
   return st;
 }
+
+namespace {
+
+// The recorded limit on the home's qgroup: a home made now is a subvolume when the users dir is
+// one; an existing home must be one already, or is converted (ConvertHome) when `user add
+// --quota` asks for it.
+PlanItem plan_quota(const UserSpec& spec, const UserState& st) {
+  const UserRecord& rec = spec.record;
+  PlanItem quota{"quota of '" + rec.name + "' is " + os::human_size(rec.quota), {}};
+  if (!st.quota.problem.empty()) {
+    quota.actions.emplace_back(Conflict{spec.data_home, st.quota.problem});
+  } else if (st.quota.subvolume || (!st.quota.exists && st.users_subvolume)) {
+    if (!st.quota.enabled || st.quota.limit != rec.quota) {
+      quota.actions.emplace_back(SetHomeQuota{spec.data_home, rec.quota});
+    }
+  } else if (st.quota.exists && st.users_subvolume && spec.convert_home) {
+    quota.actions.emplace_back(ConvertHome{spec.data_home});
+    quota.actions.emplace_back(SetHomeQuota{spec.data_home, rec.quota});
+  } else {
+    quota.actions.emplace_back(Conflict{
+        spec.data_home, st.quota.exists ? "is not a btrfs subvolume, so it cannot have a quota"
+                                        : "cannot have a quota: the users directory is not a btrfs subvolume"});
+  }
+  return quota;
+}
+
+}  // namespace
 
 std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
   std::vector<PlanItem> items;
@@ -502,13 +539,14 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
   if (!st.home.error.empty()) {
     home.actions.emplace_back(Conflict{spec.data_home, st.home.error});
   } else if (!st.home.info) {
-    home.actions.emplace_back(CreateHome{spec.data_home, rec.name, kHomeMode, !migrating || st.home_is_empty});
+    home.actions.emplace_back(
+        CreateHome{spec.data_home, rec.name, kHomeMode, !migrating || st.home_is_empty, st.users_subvolume});
   } else if (!st.home.info->is_dir()) {
     home.actions.emplace_back(Conflict{spec.data_home, "is not a directory"});
   } else if (st.home.info->uid == 0) {
     // Only root can make a directory in the root-owned users dir: a home whose creation was
     // interrupted (it is handed over last). Finish it, without seeding over what is there.
-    home.actions.emplace_back(CreateHome{spec.data_home, rec.name, kHomeMode, false});
+    home.actions.emplace_back(CreateHome{spec.data_home, rec.name, kHomeMode, false, st.users_subvolume});
   } else if (foreign_home(spec, st)) {
     home.actions.emplace_back(foreign_home_conflict(spec, st));
   } else if (st.account && st.home.info->perms() != kHomeMode) {
@@ -567,6 +605,9 @@ std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& st) {
     leftovers.actions.emplace_back(RemoveLeftover{dir, name});
   }
   items.push_back(std::move(leftovers));
+  if (rec.quota != 0) {
+    items.push_back(plan_quota(spec, st));
+  }
   return items;
 }
 

@@ -24,12 +24,14 @@ struct UserSettings {
   std::string expires;
   std::string email;
   std::string term;
+  std::string quota{};  // SIZE (core/users/quota's parse_size), "none", or "" (unchanged)
 };
 // `record` with the given settings applied ("" keeps a field, "never"/"none" clears it).
 [[nodiscard]] UserRecord with_settings(const UserRecord& record, const UserSettings& settings);
 
-// The shadow expiry of the account when it differs from `record.expires` (chage -E), then the
-// registry with `record` in it.
+// The shadow expiry of the account when it differs from `record.expires` (chage -E), the home's
+// qgroup limit when it differs from `record.quota` (lifted for 0), then the registry with
+// `record` in it (not written when the limit could not be set).
 [[nodiscard]] Report apply_user_settings(const Config& config, Registry& registry, const UserRecord& record,
                                          DryRun dry_run);
 

@@ -51,10 +51,10 @@ struct MountUsage {
 // "YYYY-MM-DD HH:MM:SS" in local time (the TZ of the process, as cron runs it).
 [[nodiscard]] std::string format_timestamp(std::time_t t);
 
-enum class AlertKind { disk, inode };
+enum class AlertKind { disk, inode, quota };
 
 // "[ALERT] 2026-11-25 14:00:00 - /data disk usage: 93% (threshold: 90%)"; AlertKind::inode
-// says "inode usage". No trailing newline.
+// says "inode usage", AlertKind::quota (`path` a home) "quota usage". No trailing newline.
 [[nodiscard]] std::string alert_line(std::string_view timestamp, std::string_view path, AlertKind kind, int percent,
                                      int threshold);
 
@@ -76,6 +76,9 @@ struct UsageRow {
   UsageTarget target;
   os::UsageTotals totals;
   bool complete = true;  // false when some entries could not be read (totals are lower bounds)
+  // A home with a quota (core/users/quota): its qgroup's referenced bytes and limit (0: none).
+  std::uint64_t quota_used = 0;
+  std::uint64_t quota_limit = 0;
 };
 
 // Every home below <data_root>/users (a directory, not a symlink; named by its owner, else by
@@ -124,7 +127,8 @@ struct DiskCheck {
 };
 
 // Reads the mounts and, for those over a threshold, their top consumers: the homes and shared
-// trees for data_root, the top-level entries for any other mount. Changes nothing.
+// trees for data_root, the top-level entries for any other mount; with data_root, also every
+// home above kQuotaAlertPercent of its quota (an AlertKind::quota line). Changes nothing.
 [[nodiscard]] DiskCheck check_disks(const Config& config, const CheckRequest& request, std::time_t now);
 
 // What an alert says when sent by mail: headers for sendmail -t, then the lines and consumers.

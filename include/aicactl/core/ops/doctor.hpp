@@ -40,6 +40,14 @@ struct DoctorReport {
 // One check per registered user: the account is whole (passwd and shadow entries, its groups
 // with their gshadow entries, its memberships), read from the same planner as `user repair`.
 [[nodiscard]] std::vector<Check> account_checks(const Config& config, const Registry& registry);
+// One check per user with a recorded quota: their home's qgroup carries that limit (what `user
+// repair` and `recover` re-apply); and a warning for each home above kQuotaAlertPercent of its
+// limit (core/users/quota).
+struct QuotaFindings {
+  std::vector<Check> checks;
+  std::vector<std::string> warnings;
+};
+[[nodiscard]] QuotaFindings quota_checks(const Config& config, const Registry& registry);
 // The same check for one user: what `user list` shows as the account's mark.
 [[nodiscard]] bool account_is_whole(const Config& config, const UserRecord& record);
 

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ struct AddUserRequest {
   std::string expires{};      // YYYY-MM-DD or ""
   std::string email{};        // "" = keep the registry's
   bool replace_link = false;  // --force: replace a /home/NAME link that points elsewhere
+  std::uint64_t quota = 0;    // bytes (core/users/quota); 0 = keep the registry's
 };
 
 // Adds (or adopts) one user and records it in `registry` (written to disk by a plan item).

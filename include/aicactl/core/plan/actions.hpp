@@ -90,7 +90,9 @@ using Action = std::variant<CreateGroup, CreateDirectory, SetOwnership, SetMode,
                             // term close (backup_actions.hpp)
                             SnapshotHomes, ArchiveHomeTar, EmptyHome, RemovePath,
                             // backup prune, backup restore (backup_actions.hpp)
-                            DeleteTermBackup, RestoreHome>;
+                            DeleteTermBackup, RestoreHome,
+                            // quotas (user_actions.hpp)
+                            SetHomeQuota, ConvertHome>;
 
 enum class Tense { future, past };
 

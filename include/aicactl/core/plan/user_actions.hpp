@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -31,12 +32,28 @@ struct AddToGroup {
   std::string user;
   std::string group;
 };
-// mkdir (user:primary-group, mode), seeded from /etc/skel when `seed`.
+// mkdir (user:primary-group, mode), seeded from /etc/skel when `seed`; a btrfs subvolume of its
+// own when `subvolume` (so that a quota can be set on it later without moving data).
 struct CreateHome {
   std::string path;
   std::string user;
   mode_t mode = 0750;
   bool seed = true;
+  bool subvolume = false;
+};
+// Makes the plain-directory home `path` a btrfs subvolume of its own (so it can have a quota)
+// without changing what it holds: a subvolume `.NAME.quota` beside it, filled by a faithful copy
+// (cp -a --reflink=always: owners, modes, ACLs, xattrs, hard links; no other mount entered),
+// verified against the home by digest, swapped in by two renames; the old tree is then removed
+// by fd. Run only while the user has no process (checked before the plan: require_quota_support).
+struct ConvertHome {
+  std::string path;
+};
+// Limits the home's qgroup (0/<its subvolume id>) to `bytes` (0: lifts the limit), turning
+// quotas on for the file system first when they are off. The home must be a subvolume.
+struct SetHomeQuota {
+  std::string path;
+  std::uint64_t bytes = 0;
 };
 // Moves the whole content of a real home directory into the home on /data (rename on the same
 // file system, verified copy otherwise), then removes the emptied original.
@@ -91,6 +108,8 @@ namespace aicactl::core::detail {
 [[nodiscard]] os::Result<void> apply_add_to_group(const AddToGroup& a);
 [[nodiscard]] os::Result<void> apply_create_home(const CreateHome& a);
 [[nodiscard]] os::Result<void> apply_migrate_home(const MigrateHome& a);
+[[nodiscard]] os::Result<void> apply_set_home_quota(const SetHomeQuota& a);
+[[nodiscard]] os::Result<void> apply_convert_home(const ConvertHome& a);
 [[nodiscard]] os::Result<void> apply_make_symlink(const MakeSymlink& a);
 [[nodiscard]] os::Result<void> apply_remove_link(const RemoveLink& a);
 [[nodiscard]] os::Result<void> apply_delete_account(const DeleteAccount& a);

@@ -35,6 +35,7 @@ struct UserRecord {
   std::string term;               // the term the account belongs to ("" = none)
   std::uint32_t subid_start = 0;  // the rootless-Docker range in /etc/subuid and /etc/subgid
   std::uint32_t subid_count = 0;  // 0 = no range
+  std::uint64_t quota = 0;        // the home's limit in bytes (core/users/quota), 0 = none
   bool operator==(const UserRecord&) const = default;
 };
 

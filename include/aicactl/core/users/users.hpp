@@ -17,6 +17,7 @@
 #include "aicactl/core/plan/actions.hpp"
 #include "aicactl/core/plan/plan.hpp"
 #include "aicactl/core/setup/config.hpp"
+#include "aicactl/core/users/quota.hpp"
 #include "aicactl/core/users/registry.hpp"
 #include "aicactl/os/accounts.hpp"
 #include "aicactl/os/passwd_db.hpp"
@@ -49,6 +50,7 @@ struct UserSpec {
   std::string link;        // /home/alice
   std::string conda_pkgs;  // shared pkgs dir, "" when conda is not shared
   bool force_link = false;
+  bool convert_home = false;  // --quota: a plain-directory home becomes a subvolume (ConvertHome)
 };
 
 [[nodiscard]] UserSpec user_spec(const Config& config, const UserRecord& record, AccountPolicy policy);
@@ -80,11 +82,14 @@ struct UserState {
   std::vector<SkelFile> empty_skeleton;
   // (dir, name): temps of a killed run for this user (the /home link's, ~/.condarc's).
   std::vector<std::pair<std::string, std::string>> leftovers;
+  // The users dir is a btrfs subvolume: a new home becomes a subvolume of its own (quotas).
+  bool users_subvolume = false;
+  HomeQuota quota;  // read only when the record has a quota
 };
 
 [[nodiscard]] UserState inspect_user(const UserSpec& spec);
 
-// The plan items for one user (account, groups, home, link, conda settings).
+// The plan items for one user (account, groups, home, link, conda settings, quota).
 [[nodiscard]] std::vector<PlanItem> plan_user(const UserSpec& spec, const UserState& state);
 
 // The uids and gids that `user add` never hands out: those of every registry row (active or

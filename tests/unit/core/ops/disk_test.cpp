@@ -67,6 +67,8 @@ TEST(DiskAlert, LineFormat) {
             "[ALERT] 2026-11-25 14:00:00 - /data disk usage: 93% (threshold: 90%)");
   EXPECT_EQ(alert_line("2026-01-02 03:04:05", "/mnt/x", AlertKind::inode, 100, 95),
             "[ALERT] 2026-01-02 03:04:05 - /mnt/x inode usage: 100% (threshold: 95%)");
+  EXPECT_EQ(alert_line("2026-01-02 03:04:05", "/data/users/alice", AlertKind::quota, 94, 90),
+            "[ALERT] 2026-01-02 03:04:05 - /data/users/alice quota usage: 94% (threshold: 90%)");
 }
 
 TEST(DiskAlert, TimestampIsLocalTime) {

@@ -46,6 +46,22 @@ TEST(Registry, RenderParseRoundTrip) {
   EXPECT_EQ(render_registry(again), render_registry(reg));
 }
 
+TEST(Registry, QuotaIsWrittenOnlyWhenSetAndRoundTrips) {
+  Registry reg;
+  reg.put(alice());
+  EXPECT_EQ(render_registry(reg).find("quota"), std::string::npos);  // older files read the same
+  UserRecord limited = alice();
+  limited.quota = 53687091200;  // 50G
+  reg.put(limited);
+  EXPECT_NE(render_registry(reg).find("quota = 53687091200\n"), std::string::npos);
+  const Registry again = parse_registry(render_registry(reg), "users.toml");
+  EXPECT_EQ(again.users, reg.users);
+  const std::string head = "[users.alice]\nuid = 1001\ngroup = \"alice\"\ngid = 1001\n";
+  EXPECT_EQ(exit_code_of(head + "quota = 0\n"), 65);
+  EXPECT_EQ(exit_code_of(head + "quota = \"50G\"\n"), 65);
+  EXPECT_EQ(exit_code_of(head + "quota = 1024\n"), 0);
+}
+
 TEST(Registry, RemovedUsersAreKeptAndRoundTrip) {
   Registry reg;
   reg.put(alice());

@@ -340,5 +340,92 @@ TEST(PlanUser, HalfWrittenAccountIsCompleted) {
   EXPECT_TRUE(items[1].ok());
 }
 
+// A whole account with a plain home: what `user repair` sees for a user with nothing to do.
+UserState whole_user_state() {
+  UserState st;
+  st.account = os::UserInfo{"alice", 1001, 1001, "/home/alice", "/bin/bash"};
+  st.groups_by_name = {os::GroupInfo{"alice", 1001, {}}, os::GroupInfo{"gpu-users", 1000, {}}};
+  st.groups_by_gid = {os::GroupInfo{"alice", 1001, {}}, os::GroupInfo{"gpu-users", 1000, {}}};
+  st.member_of = {1000};
+  st.primary_group = os::GroupInfo{"alice", 1001, {}};
+  st.local = os::LocalAccounts{true, true, {"alice"}, {"alice"}, {"alice", "gpu-users"}, {"alice", "gpu-users"}};
+  os::FileInfo home;
+  home.mode = S_IFDIR | 0750;
+  home.uid = 1001;
+  st.home.info = home;
+  return st;
+}
+
+const PlanItem& quota_item(const std::vector<PlanItem>& items) {
+  return items.back();
+}
+
+TEST(PlanUser, QuotaIsSetWhereTheLimitDiffers) {
+  UserSpec spec = restore_spec();
+  spec.record.quota = 50ULL << 20U;
+  UserState st = whole_user_state();
+  st.quota = HomeQuota{true, true, true, 1000, 0, ""};  // a subvolume with no limit
+  auto items = plan_user(spec, st);
+  ASSERT_EQ(quota_item(items).actions.size(), 1U);
+  const auto* set = std::get_if<SetHomeQuota>(&quota_item(items).actions.front());
+  ASSERT_NE(set, nullptr);
+  EXPECT_EQ(set->path, spec.data_home);
+  EXPECT_EQ(set->bytes, 50ULL << 20U);
+  st.quota.limit = 40ULL << 20U;  // another limit
+  EXPECT_TRUE(has<SetHomeQuota>(plan_user(spec, st)));
+  st.quota.enabled = false;  // quotas turned off since
+  st.quota.limit = 0;
+  EXPECT_TRUE(has<SetHomeQuota>(plan_user(spec, st)));
+  st.quota = HomeQuota{true, true, true, 1000, 50ULL << 20U, ""};  // as recorded: nothing to do
+  items = plan_user(spec, st);
+  EXPECT_FALSE(has<SetHomeQuota>(items));
+  EXPECT_TRUE(quota_item(items).ok());
+  spec.record.quota = 0;  // no quota recorded: no quota item at all
+  EXPECT_FALSE(has<SetHomeQuota>(plan_user(spec, st)));
+}
+
+TEST(PlanUser, NewHomeIsASubvolumeWhereTheUsersDirIsOne) {
+  UserSpec spec = restore_spec();
+  UserState st = whole_user_state();
+  st.home.info.reset();
+  auto create = [&] {
+    for (const auto& item : plan_user(spec, st)) {
+      for (const auto& a : item.actions) {
+        if (const auto* c = std::get_if<CreateHome>(&a)) {
+          return *c;
+        }
+      }
+    }
+    ADD_FAILURE() << "no CreateHome";
+    return CreateHome{};
+  };
+  EXPECT_FALSE(create().subvolume);
+  st.users_subvolume = true;
+  EXPECT_TRUE(create().subvolume);
+  spec.record.quota = 1ULL << 30U;  // and the limit goes on it once it is made
+  EXPECT_TRUE(has<SetHomeQuota>(plan_user(spec, st)));
+}
+
+TEST(PlanUser, QuotaOnAPlainDirectoryIsAConflict) {
+  UserSpec spec = restore_spec();
+  spec.record.quota = 1ULL << 30U;
+  UserState st = whole_user_state();
+  st.users_subvolume = true;
+  st.quota = HomeQuota{true, false, false, 0, 0, ""};  // an old home made before quotas
+  auto items = plan_user(spec, st);
+  EXPECT_FALSE(has<SetHomeQuota>(items));
+  ASSERT_EQ(quota_item(items).actions.size(), 1U);
+  EXPECT_TRUE(std::holds_alternative<Conflict>(quota_item(items).actions.front()));
+  spec.convert_home = true;  // user add --quota: made a subvolume first, then limited
+  items = plan_user(spec, st);
+  ASSERT_EQ(quota_item(items).actions.size(), 2U);
+  EXPECT_TRUE(std::holds_alternative<ConvertHome>(quota_item(items).actions.front()));
+  EXPECT_TRUE(std::holds_alternative<SetHomeQuota>(quota_item(items).actions.back()));
+  st.users_subvolume = false;  // no btrfs at all
+  st.quota = HomeQuota{};
+  st.home.info.reset();
+  EXPECT_TRUE(std::holds_alternative<Conflict>(quota_item(plan_user(spec, st)).actions.front()));
+}
+
 }  // namespace
 }  // namespace aicactl::core
